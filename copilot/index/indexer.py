@@ -1,0 +1,197 @@
+"""Incremental indexing: only changed documents are chunked and embedded again.
+
+Each chunk carries its document's key (content hash + chunker and embedder
+fingerprint) and the document's chunk count. A document is unchanged when the
+store holds exactly its chunk count of chunks, all with the current key.
+Writes are ordered so that an interrupted run (even `kill -9`) leaves a state
+the next run completes without duplicates: new chunks are upserted under
+deterministic ids first, stale ones deleted after, and any document left half
+written fails the completeness check and is redone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from copilot.corpus.loader import load_corpus
+from copilot.corpus.models import Document
+from copilot.corpus.references import check_references
+from copilot.index.models import IndexReport, IndexStatus
+from copilot.index.store import CHUNKER_VERSION, ChunkRow, ChunkStore, state_file
+from copilot.settings import Settings
+from copilot.text.chunking import Chunker
+from copilot.text.segment import tokenize
+
+ProgressFn = Callable[[int, int], None]
+EMBED_BATCH_CHUNKS = 256
+
+
+class StrictIndexError(RuntimeError):
+    """`--strict` was asked and the corpus has problems; nothing was indexed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} corpus problem(s); nothing indexed")
+        self.problems = problems
+
+
+def _fingerprint(settings: Settings, store: ChunkStore) -> str:
+    return f"chunker={CHUNKER_VERSION};max={settings.chunk_max_tokens};enc={settings.tokenizer_encoding};emb={store.embedder.name()}"
+
+
+def doc_key(doc: Document, fingerprint: str) -> str:
+    return hashlib.sha256(f"{doc.content_hash}|{fingerprint}".encode()).hexdigest()[:32]
+
+
+def embedding_text(row: ChunkRow) -> str:
+    """What is embedded and searched: the passage under its document title."""
+    title = row.title_zh if row.lang == "zh" else row.title_en
+    return f"{title}\n{row.text}"
+
+
+def chunk_document(doc: Document, chunker: Chunker, key: str) -> list[ChunkRow]:
+    pieces = [(lang, piece) for lang in ("zh", "en") for piece in chunker.chunk(doc.sections.get(lang, ""))]
+    rows = []
+    sources = [s.model_dump() for s in doc.meta.sources]
+    for n, (lang, piece) in enumerate(pieces):
+        title = doc.meta.title_zh if lang == "zh" else doc.meta.title_en
+        rows.append(
+            ChunkRow(
+                chunk_id=f"{doc.id}:{lang}:{n:03d}",
+                doc_id=doc.id,
+                lang=lang,
+                type=doc.type,
+                heading=piece.heading,
+                text=piece.text,
+                tokens=tokenize(f"{title} {piece.text}"),
+                title_zh=doc.meta.title_zh,
+                title_en=doc.meta.title_en,
+                scenarios=list(doc.meta.scenarios),
+                regions=list(doc.meta.regions),
+                sources=sources,
+                path=doc.path,
+                doc_hash=key,
+                doc_chunks=len(pieces),
+            )
+        )
+    return rows
+
+
+def index_corpus(
+    settings: Settings,
+    store: ChunkStore,
+    corpus_dir: Path | None = None,
+    *,
+    rebuild: bool = False,
+    strict: bool = False,
+    progress: ProgressFn | None = None,
+) -> IndexReport:
+    """Bring the store in line with the corpus; return what was done."""
+    started = time.perf_counter()
+    root = corpus_dir or settings.corpus_path
+    loaded = load_corpus(root)
+    problems = [str(p) for p in sorted(loaded.problems + check_references(loaded.documents))]
+    if strict and problems:
+        raise StrictIndexError(problems)
+    if rebuild:
+        store.reset()
+
+    fingerprint = _fingerprint(settings, store)
+    chunker = Chunker(settings.chunk_max_tokens, settings.tokenizer_encoding)
+    manifest = store.manifest()
+    report = IndexReport(documents=len(loaded.documents), problems=problems)
+
+    todo: list[tuple[Document, str, bool]] = []  # (doc, key, existed before)
+    for doc in loaded.documents:
+        key = doc_key(doc, fingerprint)
+        state = manifest.get(doc.id)
+        if state is not None and state.is_complete(key):
+            report.unchanged += 1
+        else:
+            todo.append((doc, key, state is not None))
+
+    current_ids = {d.id for d in loaded.documents}
+    removed_docs = [doc_id for doc_id in manifest if doc_id not in current_ids]
+    done = 0
+    total = len(todo)
+    if progress:
+        progress(0, total)
+
+    batch: list[tuple[Document, str, bool, list[ChunkRow]]] = []
+
+    def write(batch: list[tuple[Document, str, bool, list[ChunkRow]]]) -> None:
+        rows = [row for *_, doc_rows in batch for row in doc_rows]
+        vectors = store.embedder.encode([embedding_text(r) for r in rows])
+        store.upsert(rows, vectors)
+        stale: set[str] = set()
+        for doc, _key, _existed, doc_rows in batch:
+            previous = manifest.get(doc.id)
+            if previous is not None:
+                stale |= previous.chunk_ids - {r.chunk_id for r in doc_rows}
+        store.delete(stale)
+
+    pending_chunks = 0
+    for doc, key, existed in todo:
+        rows = chunk_document(doc, chunker, key)
+        batch.append((doc, key, existed, rows))
+        pending_chunks += len(rows)
+        if pending_chunks >= EMBED_BATCH_CHUNKS:
+            write(batch)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+            batch, pending_chunks = [], 0
+    if batch:
+        write(batch)
+        done += len(batch)
+        if progress:
+            progress(done, total)
+
+    for doc, _key, existed in todo:
+        if existed:
+            report.updated += 1
+        else:
+            report.added += 1
+    stale_ids = {cid for doc_id in removed_docs for cid in manifest[doc_id].chunk_ids}
+    store.delete(stale_ids)
+    report.removed = len(removed_docs)
+    report.chunks = store.count()
+    report.seconds = time.perf_counter() - started
+    if report.added or report.updated or report.removed or rebuild or not state_file(settings).exists():
+        _write_state(settings, report)
+    return report
+
+
+def _write_state(settings: Settings, report: IndexReport) -> None:
+    path = state_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "documents": report.documents,
+        "chunks": report.chunks,
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def index_status(settings: Settings, store: ChunkStore) -> IndexStatus:
+    manifest = store.manifest()
+    last_update = None
+    path = state_file(settings)
+    if path.is_file():
+        try:
+            last_update = json.loads(path.read_text(encoding="utf-8")).get("last_update")
+        except (OSError, ValueError):
+            last_update = None
+    return IndexStatus(
+        documents=len([d for d in manifest if d]),
+        chunks=store.count(),
+        last_update=last_update,
+        embedding=store.embedder.name(),
+        location=store.location,
+    )

@@ -1,0 +1,3 @@
+from nego.cli import main
+
+main()
