@@ -131,8 +131,6 @@ def format_table(report: dict[str, Any]) -> str:
     lines.append(" " * 13 + "".join(f"{'recall@5  MRR@10':>22}" for _ in MODES))
     for name in SLICES:
         n = metrics["hybrid"][name]["n"]
-        cells = "".join(
-            f"{metrics[m][name]['recall@5']:>13.3f}{metrics[m][name]['mrr@10']:>9.3f}" for m in MODES
-        )
+        cells = "".join(f"{metrics[m][name]['recall@5']:>13.3f}{metrics[m][name]['mrr@10']:>9.3f}" for m in MODES)
         lines.append(f"{name:<7}{n:>4}  {cells}")
     return "\n".join(lines)

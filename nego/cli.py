@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -45,7 +46,7 @@ def load_settings(config: Path | None) -> Settings:
         fail(f"invalid settings: {details}")
 
 
-def _check_choice(name: str, value: str | None, allowed: tuple[str, ...] | dict[str, object]) -> None:
+def _check_choice(name: str, value: str | None, allowed: Collection[str]) -> None:
     if value is not None and value not in allowed:
         fail(f"--{name}: unknown value {value!r}; choose one of: {', '.join(allowed)}")
 
@@ -75,7 +76,12 @@ def index(
     except IndexUnavailableError as exc:
         fail(str(exc))
     with Progress(
-        TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True, console=Console(stderr=True)
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        console=Console(stderr=True),
     ) as bar:
         task = bar.add_task("index", total=None)
 

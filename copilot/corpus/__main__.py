@@ -17,8 +17,10 @@ def main(argv: list[str]) -> int:
     for problem in problems:
         print(problem)
     counts = Counter(d.type for d in result.documents)
-    print(f"{len(result.documents)} valid documents ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}); "
-          f"{len(problems)} problems")
+    print(
+        f"{len(result.documents)} valid documents ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}); "
+        f"{len(problems)} problems"
+    )
     return 1 if problems else 0
 
 

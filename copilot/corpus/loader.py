@@ -31,7 +31,8 @@ MIN_SECTION_CHARS = 40
 SECTION_HEADINGS = {"zh": "## 中文", "en": "## English"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 YAML_SUFFIXES = {".yaml", ".yml"}
-IGNORED_NAMES = {"README.md", "readme.md"}
+IGNORED_NAMES = {"README.md", "readme.md", "audit-allowlist.yaml"}
+"""Documentation and the audit allow-list live beside the corpus but are not documents."""
 
 
 @dataclass(frozen=True, order=True)
@@ -166,7 +167,12 @@ def _parse_yaml(text: str, rel: str) -> tuple[list[Document], list[Problem]]:
         if model is None:
             where = line_of(node, ("type",))
             problems.append(
-                Problem(rel, where, f"[{index}].type", f"must be one of {sorted(ENTRY_MODELS)} in a YAML file (got {kind!r})")
+                Problem(
+                    rel,
+                    where,
+                    f"[{index}].type",
+                    f"must be one of {sorted(ENTRY_MODELS)} in a YAML file (got {kind!r})",
+                )
             )
             continue
         try:
@@ -235,7 +241,9 @@ def load_corpus(root: Path) -> LoadResult:
             first = seen.get(doc.id)
             if first is not None:
                 result.problems.append(
-                    Problem(rel, doc.line, "id", f"duplicate id '{doc.id}' (first defined at {first.path}:{first.line})")
+                    Problem(
+                        rel, doc.line, "id", f"duplicate id '{doc.id}' (first defined at {first.path}:{first.line})"
+                    )
                 )
                 continue
             seen[doc.id] = doc

@@ -36,6 +36,8 @@ def check_references(documents: list[Document]) -> list[Problem]:
                 problems.append(Problem(doc.path, doc.line, field, f"unknown document id '{target}' (in {doc.id})"))
             elif found.type not in allowed:
                 problems.append(
-                    Problem(doc.path, doc.line, field, f"'{target}' is a {found.type}, expected {'/'.join(sorted(allowed))}")
+                    Problem(
+                        doc.path, doc.line, field, f"'{target}' is a {found.type}, expected {'/'.join(sorted(allowed))}"
+                    )
                 )
     return problems

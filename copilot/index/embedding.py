@@ -108,7 +108,9 @@ class EndpointEmbeddingFunction(EmbeddingFunction[Documents]):
 Embedder = UseEmbeddingFunction | EndpointEmbeddingFunction
 
 
-def embedder_from_settings(embedding: str, threads: int, model: str, base_url: str | None, api_key: str | None) -> Embedder:
+def embedder_from_settings(
+    embedding: str, threads: int, model: str, base_url: str | None, api_key: str | None
+) -> Embedder:
     if embedding == "openai":
         return EndpointEmbeddingFunction(model=model, base_url=base_url, api_key=api_key)
     return UseEmbeddingFunction(threads=threads)

@@ -40,7 +40,11 @@ class StrictIndexError(RuntimeError):
 
 
 def _fingerprint(settings: Settings, store: ChunkStore) -> str:
-    return f"chunker={CHUNKER_VERSION};max={settings.chunk_max_tokens};enc={settings.tokenizer_encoding};emb={store.embedder.name()}"
+    """What, besides a document's text, decides its chunks and vectors: a change re-indexes everything."""
+    return (
+        f"chunker={CHUNKER_VERSION};max={settings.chunk_max_tokens};"
+        f"enc={settings.tokenizer_encoding};emb={store.embedder.name()}"
+    )
 
 
 def doc_key(doc: Document, fingerprint: str) -> str:
@@ -151,7 +155,7 @@ def index_corpus(
         if progress:
             progress(done, total)
 
-    for doc, _key, existed in todo:
+    for _doc, _key, existed in todo:
         if existed:
             report.updated += 1
         else:

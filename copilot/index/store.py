@@ -13,6 +13,7 @@ several app workers against one Chroma server see the same index:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -216,10 +217,8 @@ class ChunkStore:
 
     def reset(self) -> None:
         """Drop the collection and start empty (`nego index --rebuild`)."""
-        try:
+        with contextlib.suppress(Exception):  # absent collection: nothing to drop
             self.client.delete_collection(self.collection_name)
-        except Exception:  # absent collection: nothing to drop
-            pass
         self.collection = self.client.get_or_create_collection(
             name=self.collection_name, embedding_function=self.embedder, configuration={"hnsw": {"space": "cosine"}}
         )

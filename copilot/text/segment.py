@@ -18,14 +18,35 @@ EN_STOP = frozenset(
     no yes did been were about after before more most any all also only just""".split()
 )
 ZH_STOP = frozenset(
-    "的 了 和 是 在 与 及 或 也 就 都 而 被 把 对 从 到 为 以 之 其 这 那 有 个 吗 呢 吧 啊 么 什么 怎么 如何 哪些 哪个 多少 几 是否 可以 能 会 要 我 我们 你 你们 他 她 它 他们".split()
+    """的 了 和 是 在 与 及 或 也 就 都 而 被 把 对 从 到 为 以 之 其 这 那 有 个
+    吗 呢 吧 啊 么 什么 怎么 如何 哪些 哪个 多少 几 是否 可以 能 会 要
+    我 我们 你 你们 他 她 它 他们""".split()
 )
 
-
 _SUFFIXES = (
-    ("isations", ""), ("izations", ""), ("isation", ""), ("ization", ""), ("ations", ""), ("ation", ""),
-    ("ments", ""), ("ment", ""), ("ings", ""), ("ing", ""), ("ables", ""), ("able", ""), ("ibles", ""), ("ible", ""),
-    ("ions", ""), ("ion", ""), ("ies", "y"), ("ers", ""), ("er", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""),
+    ("isations", ""),
+    ("izations", ""),
+    ("isation", ""),
+    ("ization", ""),
+    ("ations", ""),
+    ("ation", ""),
+    ("ments", ""),
+    ("ment", ""),
+    ("ings", ""),
+    ("ing", ""),
+    ("ables", ""),
+    ("able", ""),
+    ("ibles", ""),
+    ("ible", ""),
+    ("ions", ""),
+    ("ion", ""),
+    ("ies", "y"),
+    ("ers", ""),
+    ("er", ""),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+    ("ly", ""),
 )
 
 

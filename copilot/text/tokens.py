@@ -35,7 +35,7 @@ _CACHE_KEY = {  # sha1 of the URL tiktoken downloads from: the file name its cac
 # (whose constructors would download the BPE file, so they cannot be called offline).
 _SPECS: dict[str, tuple[str, dict[str, int]]] = {
     "cl100k_base": (
-        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",  # noqa: E501
         {
             "<|endoftext|>": 100257,
             "<|fim_prefix|>": 100258,

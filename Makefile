@@ -1,0 +1,51 @@
+# One task runner for developers and CI. `make check` = lint, types, corpus checks, tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RESEARCH ?= ../shared/research
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup lint types test corpus-check corpus-audit check index bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check copilot nego evals ui bench tests
+	$(BIN)/ruff format --check copilot nego evals ui bench tests
+
+types: setup
+	$(BIN)/mypy
+
+corpus-check: setup
+	$(BIN)/python -m copilot.corpus corpus
+
+# Every number in case and policy documents must appear in the research fact sheets.
+corpus-audit: setup
+	@if [ -d "$(RESEARCH)" ]; then \
+		$(BIN)/python -m copilot.corpus.audit --research "$(RESEARCH)"; \
+	else \
+		echo "corpus-audit: research fact sheets not found at $(RESEARCH); skipped (CI always has them)"; \
+	fi
+
+test: setup
+	$(BIN)/pytest
+
+check: lint types corpus-check corpus-audit test
+
+index: setup
+	$(BIN)/nego index
+
+bench: setup
+	$(BIN)/python bench/retrieval_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
