@@ -89,3 +89,12 @@ def shipped_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
     report = index_corpus(settings, store)
     assert report.chunks > 0
     return settings, store, Retriever(store)
+
+
+@pytest.fixture(scope="session")
+def kb(shipped_index: Any) -> Any:
+    """A KnowledgeBase over the shipped corpus and its session index."""
+    from copilot.knowledge import KnowledgeBase
+
+    settings, store, _ = shipped_index
+    return KnowledgeBase.open(settings, store)

@@ -34,6 +34,8 @@ class Hit(BaseModel):
     language: str
     heading: str
     score: float
+    dense: float | None = Field(default=None, description="cosine similarity of the passage to the query, if ranked")
+    sparse: float | None = Field(default=None, description="BM25 score of the passage, if it matched")
     text: str
     sources: list[Source]
     scenarios: list[str] = Field(default_factory=list)

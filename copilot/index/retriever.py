@@ -41,6 +41,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.sparse_weight = sparse_weight
         self.rows: list[ChunkRow] = []
+        self._last_components: tuple[dict[int, float], dict[int, float]] = ({}, {})
         self.refresh()
 
     def refresh(self) -> None:
@@ -66,8 +67,10 @@ class Retriever:
         return len(self.rows)
 
     # -- filters -----------------------------------------------------------------------------------
-    def _mask(self, filters: SearchFilters) -> np.ndarray:
+    def _mask(self, filters: SearchFilters, doc_ids: set[str] | None = None) -> np.ndarray:
         mask = np.ones(len(self.rows), dtype=bool)
+        if doc_ids is not None:
+            mask &= np.fromiter((r.doc_id in doc_ids for r in self.rows), dtype=bool, count=len(self.rows))
         if filters.type:
             mask &= self._field_values["type"] == filters.type
         if filters.language:
@@ -79,8 +82,10 @@ class Retriever:
         return mask
 
     @staticmethod
-    def _where(filters: SearchFilters) -> dict[str, Any] | None:
+    def _where(filters: SearchFilters, doc_ids: set[str] | None = None) -> dict[str, Any] | None:
         conditions: list[dict[str, Any]] = []
+        if doc_ids is not None:
+            conditions.append({"doc_id": {"$in": sorted(doc_ids)}})
         if filters.type:
             conditions.append({"type": filters.type})
         if filters.language:
@@ -108,9 +113,9 @@ class Retriever:
         order = sorted(top.tolist(), key=lambda i: (-scores[i], i))
         return [_Scored(i, float(scores[i])) for i in order]
 
-    def _dense(self, query: str, filters: SearchFilters, n: int) -> list[_Scored]:
+    def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[_Scored]:
         vector = self.store.embedder.encode([query])[0]
-        results = self.store.query_dense(vector, n, self._where(filters))
+        results = self.store.query_dense(vector, n, self._where(filters, doc_ids))
         out = []
         for chunk_id, similarity in results:
             position = self._position.get(chunk_id)
@@ -127,7 +132,12 @@ class Retriever:
         *,
         mode: Mode = "hybrid",
         per_doc: int = 1,
+        doc_ids: set[str] | None = None,
     ) -> list[Hit]:
+        """The best `k` documents for `query` (one passage each unless `per_doc` > 1).
+
+        `doc_ids` restricts the search to those documents (e.g. the evidence a risk cites).
+        """
         query = query.strip()
         if not query:
             raise QueryError("the query is empty")
@@ -138,10 +148,11 @@ class Retriever:
         if not self.rows:
             return []
         pool = max(50, k * 10)
-        mask = self._mask(filters)
+        mask = self._mask(filters, doc_ids)
         sparse = self._sparse(query, mask, pool) if mode in ("hybrid", "bm25") else []
-        dense = self._dense(query, filters, pool) if mode in ("hybrid", "dense") else []
+        dense = self._dense(query, filters, pool, doc_ids) if mode in ("hybrid", "dense") else []
 
+        self._last_components = ({s.index: s.score for s in dense}, {s.index: s.score for s in sparse})
         fused: dict[int, float] = {}
         if mode == "bm25":
             fused = {s.index: s.score for s in sparse}
@@ -170,14 +181,16 @@ class Retriever:
             best_score = candidates[0][1]
             preferred = [c for c in candidates if self.rows[c[0]].lang == query_lang] or candidates
             chosen = preferred[:per_doc]
+            dense, sparse = self._last_components
             for rank, (index, score) in enumerate(chosen):
-                hits.append(self._hit(self.rows[index], best_score if rank == 0 else score))
+                row_score = best_score if rank == 0 else score
+                hits.append(self._hit(self.rows[index], row_score, dense.get(index), sparse.get(index)))
             if len({h.doc_id for h in hits}) >= k:
                 break
         return hits
 
     @staticmethod
-    def _hit(row: ChunkRow, score: float) -> Hit:
+    def _hit(row: ChunkRow, score: float, dense: float | None, sparse: float | None) -> Hit:
         return Hit(
             doc_id=row.doc_id,
             chunk_id=row.chunk_id,
@@ -187,6 +200,8 @@ class Retriever:
             language=row.lang,
             heading=row.heading,
             score=round(score, 6),
+            dense=None if dense is None else round(dense, 4),
+            sparse=None if sparse is None else round(sparse, 4),
             text=row.text,
             sources=[Source.model_validate(s) for s in row.sources],
             scenarios=row.scenarios,

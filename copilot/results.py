@@ -1,0 +1,176 @@
+"""Typed results of the skills: what the CLI, the UI, the evals and the logs consume.
+
+Every result carries its language, mode (offline | llm), citations (each a
+passage retrieved for this request), notices shown to the user (fallback,
+redaction, truncation…) and usage (tokens, estimated cost, latency). `text` is
+the result rendered as Markdown in the result's language.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.corpus.models import Source
+from copilot.vocabulary import Language, Owner, RiskCategory
+
+Mode = Literal["offline", "llm"]
+NoticeKind = Literal["fallback", "redaction", "truncated", "validation", "no_knowledge", "info"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Citation(Model):
+    doc_id: str
+    chunk_id: str
+    title: str
+    type: str
+    sources: list[Source] = Field(default_factory=list)
+    quote: str
+
+
+class Notice(Model):
+    kind: NoticeKind
+    message: str
+
+
+class Usage(Model):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    model: str | None = None
+
+
+class SkillResult(Model):
+    skill: str
+    language: Language
+    mode: Mode = "offline"
+    text: str = ""
+    citations: list[Citation] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+
+
+# -- explain --------------------------------------------------------------------------------------
+class TermHandling(Model):
+    term: str
+    doc_id: str
+    handling: Literal["explained", "removed"]
+    plain: str
+
+
+class ExplainResult(SkillResult):
+    skill: Literal["explain"] = "explain"
+    today: str
+    cost_today: str
+    what_changes: str
+    proof: str
+    terms: list[TermHandling] = Field(default_factory=list)
+
+
+# -- risks ----------------------------------------------------------------------------------------
+class RiskItem(Model):
+    risk_id: str
+    category: RiskCategory
+    category_label: str
+    risk: str
+    description: str
+    likelihood: int = Field(ge=1, le=5)
+    impact: int = Field(ge=1, le=5)
+    mitigations: list[str]
+    owner: Owner
+    warning_signals: list[str]
+    evidence: list[str] = Field(description="ids of the case and policy documents that show the risk")
+
+
+class RisksResult(SkillResult):
+    skill: Literal["risks"] = "risks"
+    items: list[RiskItem]
+
+
+# -- plan -----------------------------------------------------------------------------------------
+class KpiOut(Model):
+    name: str
+    target: str
+    unit: str
+    how_measured: str
+    from_buyer: bool = Field(default=False, description="the target is the buyer's own number")
+
+
+class PhaseOut(Model):
+    name: str
+    start_month: int = Field(ge=1)
+    end_month: int = Field(ge=1)
+    deliverables: list[str]
+    kpis: list[KpiOut] = Field(min_length=1)
+    buyer_tasks: list[str] = Field(min_length=1)
+    vendor_tasks: list[str] = Field(min_length=1)
+
+
+class ValueMetricOut(Model):
+    name: str
+    unit: str
+    direction: Literal["up", "down"]
+    how_measured: str
+    review: str
+
+
+class PlanResult(SkillResult):
+    skill: Literal["plan"] = "plan"
+    horizon_months: int = Field(ge=1, le=60)
+    phases: list[PhaseOut] = Field(min_length=1)
+    value_metrics: list[ValueMetricOut] = Field(default_factory=list)
+
+
+# -- fit ------------------------------------------------------------------------------------------
+class FitResult(SkillResult):
+    skill: Literal["fit"] = "fit"
+    verdict: Literal["fit", "partial", "not_fit"]
+    reasons: list[str]
+    alternative: str | None = None
+
+
+# -- objection ------------------------------------------------------------------------------------
+class ObjectionResult(SkillResult):
+    skill: Literal["objection"] = "objection"
+    objection: str
+    concern: str
+    response: str
+    proof: list[str] = Field(description="ids of the documents that back the response")
+    question_back: str
+
+
+# -- ask ------------------------------------------------------------------------------------------
+class AskResult(SkillResult):
+    skill: Literal["ask"] = "ask"
+    question: str
+    answer: str
+    found: bool
+
+
+# -- brief ----------------------------------------------------------------------------------------
+class TalkingPoint(Model):
+    point: str
+    proof: list[str]
+
+
+class BriefResult(SkillResult):
+    skill: Literal["brief"] = "brief"
+    customer: str
+    opening: str
+    talking_points: list[TalkingPoint]
+    story: ExplainResult
+    demo_script: list[str]
+    objections: list[ObjectionResult]
+    risks: RisksResult
+    plan: PlanResult
+    fit: FitResult
+    discovery_questions: list[str]
+    next_steps: list[str]
+
+
+AnyResult = ExplainResult | RisksResult | PlanResult | FitResult | ObjectionResult | AskResult | BriefResult

@@ -1,0 +1,79 @@
+"""Checks every result must pass, whichever mode produced it.
+
+- citations: each points to a passage retrieved for this request;
+- numbers: each figure or date in the output appears in the input or a cited passage;
+- jargon: glossary terms left in a story are explained in plain words;
+- language: the output is in the requested language.
+
+Each check returns a list of problems in plain words; an empty list means the
+result passed. The LLM path retries once with the problems listed and falls
+back to the offline result if they remain; the evals report them as metrics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from copilot.knowledge import KnowledgeBase
+from copilot.results import Citation, ExplainResult, SkillResult
+from copilot.text.lang import cjk_ratio
+from copilot.text.numbers import NumberBank
+
+
+def check_citations(citations: Iterable[Citation], retrieved_chunk_ids: set[str]) -> list[str]:
+    return [
+        f"citation {c.doc_id} ({c.chunk_id}) does not point to a passage retrieved for this request"
+        for c in citations
+        if c.chunk_id not in retrieved_chunk_ids
+    ]
+
+
+def unsupported_numbers(output: str, sources: Iterable[str]) -> list[str]:
+    """Figures and dates in `output` found in none of `sources` (input and cited passages)."""
+    bank = NumberBank(sources)
+    seen: set[str] = set()
+    missing = []
+    for number in bank.unknown(output):
+        if number not in seen:
+            seen.add(number)
+            missing.append(number)
+    return missing
+
+
+def check_numbers(output: str, sources: Iterable[str]) -> list[str]:
+    return [f"the number {n!r} is not in the input or any cited passage" for n in unsupported_numbers(output, sources)]
+
+
+def unexplained_terms(story: str, kb: KnowledgeBase, explained: Iterable[str]) -> list[str]:
+    """Glossary terms that appear in `story` but are not among the `explained` term ids."""
+    done = set(explained)
+    return [m.surface for m in kb.find_terms(story) if m.entry.id not in done]
+
+
+def check_jargon(result: ExplainResult, kb: KnowledgeBase) -> list[str]:
+    story = "\n".join([result.today, result.cost_today, result.what_changes, result.proof])
+    explained = {t.doc_id for t in result.terms if t.handling == "explained" and t.plain.strip()}
+    return [f"jargon {term!r} is left unexplained" for term in unexplained_terms(story, kb, explained)]
+
+
+_QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\"[^\"]*\"|`[^`]*`")
+
+
+def check_language(text: str, lang: str) -> list[str]:
+    """The prose (quotations and code aside) must be mostly in `lang`."""
+    prose = _QUOTED.sub(" ", text)
+    ratio = cjk_ratio(prose)
+    if lang == "zh" and ratio < 0.3:
+        return ["the answer should be in Chinese but is mostly in another language"]
+    if lang == "en" and ratio > 0.2:
+        return ["the answer should be in English but contains mostly Chinese"]
+    return []
+
+
+def validate(result: SkillResult, *, retrieved: set[str], input_text: str, cited_text: str) -> list[str]:
+    """All checks that apply to `result`."""
+    problems = check_citations(result.citations, retrieved)
+    problems += check_numbers(result.text, [input_text, cited_text])
+    problems += check_language(result.text, result.language)
+    return problems
