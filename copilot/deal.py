@@ -99,10 +99,7 @@ def load_deal(path: Path) -> Deal:
     except UnicodeDecodeError as exc:
         raise DealError(f"{path}: not valid UTF-8 (offset {exc.start})") from exc
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise DealError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
     except yaml.MarkedYAMLError as exc:
