@@ -21,7 +21,12 @@ from copilot.text.lang import detect_language
 from copilot.text.segment import tokenize
 
 Mode = Literal["hybrid", "bm25", "dense"]
-RRF_K = 60
+# Fusion parameters, chosen on evals/datasets/retrieval.jsonl (see README "Retrieval"): BM25 over jieba
+# words is the stronger ranker on this corpus, dense vectors a lighter second opinion that carries
+# paraphrases and cross-lingual questions.
+RRF_K = 20
+SPARSE_WEIGHT = 1.0
+DENSE_WEIGHT = 0.15
 MAX_QUERY_CHARS = 4000
 
 
@@ -36,12 +41,20 @@ class _Scored:
 
 
 class Retriever:
-    def __init__(self, store: ChunkStore, *, dense_weight: float = 1.0, sparse_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: ChunkStore,
+        *,
+        sparse_weight: float = SPARSE_WEIGHT,
+        dense_weight: float = DENSE_WEIGHT,
+        rrf_k: int = RRF_K,
+    ) -> None:
         self.store = store
-        self.dense_weight = dense_weight
         self.sparse_weight = sparse_weight
+        self.dense_weight = dense_weight
+        self.rrf_k = rrf_k
         self.rows: list[ChunkRow] = []
-        self._last_components: tuple[dict[int, float], dict[int, float]] = ({}, {})
+        self._query_vector: np.ndarray | None = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -51,6 +64,9 @@ class Retriever:
         rows = sorted(self.store.rows(), key=lambda r: r.chunk_id)
         self.rows = rows
         self._position = {r.chunk_id: i for i, r in enumerate(rows)}
+        self._doc_chunks: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            self._doc_chunks.setdefault(r.doc_id, []).append(i)
         self._bm25: Any = None
         if rows:
             bm25 = bm25s.BM25()
@@ -113,9 +129,13 @@ class Retriever:
         order = sorted(top.tolist(), key=lambda i: (-scores[i], i))
         return [_Scored(i, float(scores[i])) for i in order]
 
+    def _vector(self, query: str) -> np.ndarray:
+        if self._query_vector is None:
+            self._query_vector = self.store.embedder.encode([query])[0]
+        return self._query_vector
+
     def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[_Scored]:
-        vector = self.store.embedder.encode([query])[0]
-        results = self.store.query_dense(vector, n, self._where(filters, doc_ids))
+        results = self.store.query_dense(self._vector(query), n, self._where(filters, doc_ids))
         out = []
         for chunk_id, similarity in results:
             position = self._position.get(chunk_id)
@@ -134,9 +154,13 @@ class Retriever:
         per_doc: int = 1,
         doc_ids: set[str] | None = None,
     ) -> list[Hit]:
-        """The best `k` documents for `query` (one passage each unless `per_doc` > 1).
+        """The best `k` documents for `query`, one passage each unless `per_doc` > 1.
 
-        `doc_ids` restricts the search to those documents (e.g. the evidence a risk cites).
+        Documents are ranked on passages of both languages (every document is
+        bilingual, so a Chinese question finds a document through its Chinese
+        half even when only English passages are wanted); the passage returned
+        is then taken in the filtered language, else in the query's language.
+        `doc_ids` restricts the search to those documents (e.g. a risk's evidence).
         """
         query = query.strip()
         if not query:
@@ -148,46 +172,76 @@ class Retriever:
         if not self.rows:
             return []
         pool = max(50, k * 10)
-        mask = self._mask(filters, doc_ids)
+        ranking_filters = filters.model_copy(update={"language": None})
+        mask = self._mask(ranking_filters, doc_ids)
+        self._query_vector = None
         sparse = self._sparse(query, mask, pool) if mode in ("hybrid", "bm25") else []
-        dense = self._dense(query, filters, pool, doc_ids) if mode in ("hybrid", "dense") else []
+        dense = self._dense(query, ranking_filters, pool, doc_ids) if mode in ("hybrid", "dense") else []
+        sparse_by = {s.index: s.score for s in sparse}
+        dense_by = {s.index: s.score for s in dense}
 
-        self._last_components = ({s.index: s.score for s in dense}, {s.index: s.score for s in sparse})
-        fused: dict[int, float] = {}
-        if mode == "bm25":
-            fused = {s.index: s.score for s in sparse}
-        elif mode == "dense":
-            fused = {s.index: s.score for s in dense}
+        doc_scores: dict[str, float] = {}
+        if mode == "hybrid":
+            for weight, ranked in ((self.sparse_weight, sparse), (self.dense_weight, dense)):
+                for rank, doc_id in enumerate(self._doc_order(ranked)):
+                    doc_scores[doc_id] = doc_scores.get(doc_id, 0.0) + weight / (self.rrf_k + rank + 1)
         else:
-            for rank, s in enumerate(dense):
-                fused[s.index] = fused.get(s.index, 0.0) + self.dense_weight / (RRF_K + rank + 1)
-            for rank, s in enumerate(sparse):
-                fused[s.index] = fused.get(s.index, 0.0) + self.sparse_weight / (RRF_K + rank + 1)
-        return self._collapse(fused, k, per_doc, detect_language(query))
+            for s in sparse or dense:
+                doc_scores.setdefault(self.rows[s.index].doc_id, s.score)
+        ordered = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
 
-    def _collapse(self, fused: dict[int, float], k: int, per_doc: int, query_lang: str) -> list[Hit]:
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], self.rows[item[0]].chunk_id))
-        by_doc: dict[str, list[tuple[int, float]]] = {}
-        order: list[str] = []
-        for index, score in ranked:
-            doc_id = self.rows[index].doc_id
-            if doc_id not in by_doc:
-                by_doc[doc_id] = []
-                order.append(doc_id)
-            by_doc[doc_id].append((index, score))
+        wanted = filters.language or detect_language(query)
         hits: list[Hit] = []
-        for doc_id in order:
-            candidates = by_doc[doc_id]
-            best_score = candidates[0][1]
-            preferred = [c for c in candidates if self.rows[c[0]].lang == query_lang] or candidates
-            chosen = preferred[:per_doc]
-            dense, sparse = self._last_components
-            for rank, (index, score) in enumerate(chosen):
-                row_score = best_score if rank == 0 else score
-                hits.append(self._hit(self.rows[index], row_score, dense.get(index), sparse.get(index)))
-            if len({h.doc_id for h in hits}) >= k:
+        found = 0
+        for doc_id, score in ordered:
+            passages = self._passages(doc_id, wanted, filters.language is not None, query, dense_by, sparse_by)
+            if not passages:
+                continue
+            for index, similarity in passages[:per_doc]:
+                hits.append(self._hit(self.rows[index], score, similarity, sparse_by.get(index)))
+            found += 1
+            if found >= k:
                 break
         return hits
+
+    def _doc_order(self, ranked: list[_Scored]) -> list[str]:
+        order: list[str] = []
+        seen: set[str] = set()
+        for s in ranked:
+            doc_id = self.rows[s.index].doc_id
+            if doc_id not in seen:
+                seen.add(doc_id)
+                order.append(doc_id)
+        return order
+
+    def _passages(
+        self,
+        doc_id: str,
+        lang: str,
+        strict: bool,
+        query: str,
+        dense_by: dict[int, float],
+        sparse_by: dict[int, float],
+    ) -> list[tuple[int, float | None]]:
+        """The document's passages in `lang` (any language unless `strict`), best first, with their similarity."""
+        positions = self._doc_chunks.get(doc_id, [])
+        in_lang = [i for i in positions if self.rows[i].lang == lang]
+        candidates = in_lang or ([] if strict else positions)
+        if not candidates:
+            return []
+        similarity = {i: dense_by[i] for i in candidates if i in dense_by}
+        if not similarity:
+            # None of this document's passages in the wanted language was among the dense candidates:
+            # rank them by similarity directly, within the document.
+            where = {"$and": [{"doc_id": doc_id}, {"lang": self.rows[candidates[0]].lang}]}
+            for chunk_id, sim in self.store.query_dense(self._vector(query), len(candidates), where):
+                position = self._position.get(chunk_id)
+                if position is not None:
+                    similarity[position] = sim
+        ranked = sorted(
+            candidates, key=lambda i: (-similarity.get(i, -1.0), -sparse_by.get(i, 0.0), self.rows[i].chunk_id)
+        )
+        return [(i, similarity.get(i)) for i in ranked]
 
     @staticmethod
     def _hit(row: ChunkRow, score: float, dense: float | None, sparse: float | None) -> Hit:
@@ -213,7 +267,7 @@ class Retriever:
         return self.rows[position] if position is not None else None
 
     def document_chunks(self, doc_id: str) -> list[ChunkRow]:
-        return [r for r in self.rows if r.doc_id == doc_id]
+        return [self.rows[i] for i in self._doc_chunks.get(doc_id, [])]
 
     def embedding_text(self, row: ChunkRow) -> str:
         return embedding_text(row)
