@@ -135,7 +135,7 @@ class Retriever:
         return self._query_vector
 
     def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[_Scored]:
-        results = self.store.query_dense(self._vector(query), n, self._where(filters, doc_ids))
+        results = self.store.query_dense(self._vector(query), min(n, len(self.rows)), self._where(filters, doc_ids))
         out = []
         for chunk_id, similarity in results:
             position = self._position.get(chunk_id)
@@ -191,14 +191,33 @@ class Retriever:
         ordered = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
 
         wanted = filters.language or detect_language(query)
+        strict = filters.language is not None
+        candidates = {doc_id: self._candidates(doc_id, wanted, strict) for doc_id, _ in ordered[: k + 10]}
+        missing = [
+            i for positions in candidates.values() if not any(i in dense_by for i in positions) for i in positions
+        ]
+        if missing:
+            # The wanted-language passages of these documents were not among the dense candidates
+            # (typically a cross-lingual match): score them against the query directly.
+            vectors = self.store.vectors([self.rows[i].chunk_id for i in missing])
+            query_vector = self._vector(query)
+            for i in missing:
+                vector = vectors.get(self.rows[i].chunk_id)
+                if vector is not None:
+                    dense_by[i] = float(vector @ query_vector)
         hits: list[Hit] = []
         found = 0
         for doc_id, score in ordered:
-            passages = self._passages(doc_id, wanted, filters.language is not None, query, dense_by, sparse_by)
-            if not passages:
+            positions = candidates.get(doc_id)
+            if positions is None:
+                positions = self._candidates(doc_id, wanted, strict)
+            if not positions:
                 continue
-            for index, similarity in passages[:per_doc]:
-                hits.append(self._hit(self.rows[index], score, similarity, sparse_by.get(index)))
+            best = sorted(
+                positions, key=lambda i: (-dense_by.get(i, -1.0), -sparse_by.get(i, 0.0), self.rows[i].chunk_id)
+            )
+            for index in best[:per_doc]:
+                hits.append(self._hit(self.rows[index], score, dense_by.get(index), sparse_by.get(index)))
             found += 1
             if found >= k:
                 break
@@ -214,34 +233,11 @@ class Retriever:
                 order.append(doc_id)
         return order
 
-    def _passages(
-        self,
-        doc_id: str,
-        lang: str,
-        strict: bool,
-        query: str,
-        dense_by: dict[int, float],
-        sparse_by: dict[int, float],
-    ) -> list[tuple[int, float | None]]:
-        """The document's passages in `lang` (any language unless `strict`), best first, with their similarity."""
+    def _candidates(self, doc_id: str, lang: str, strict: bool) -> list[int]:
+        """The document's passages in `lang`; in any language when none is and the language is not required."""
         positions = self._doc_chunks.get(doc_id, [])
         in_lang = [i for i in positions if self.rows[i].lang == lang]
-        candidates = in_lang or ([] if strict else positions)
-        if not candidates:
-            return []
-        similarity = {i: dense_by[i] for i in candidates if i in dense_by}
-        if not similarity:
-            # None of this document's passages in the wanted language was among the dense candidates:
-            # rank them by similarity directly, within the document.
-            where = {"$and": [{"doc_id": doc_id}, {"lang": self.rows[candidates[0]].lang}]}
-            for chunk_id, sim in self.store.query_dense(self._vector(query), len(candidates), where):
-                position = self._position.get(chunk_id)
-                if position is not None:
-                    similarity[position] = sim
-        ranked = sorted(
-            candidates, key=lambda i: (-similarity.get(i, -1.0), -sparse_by.get(i, 0.0), self.rows[i].chunk_id)
-        )
-        return [(i, similarity.get(i)) for i in ranked]
+        return in_lang or ([] if strict else positions)
 
     @staticmethod
     def _hit(row: ChunkRow, score: float, dense: float | None, sparse: float | None) -> Hit:

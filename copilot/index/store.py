@@ -189,15 +189,22 @@ class ChunkStore:
         return states
 
     def query_dense(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        total = self.count()
-        if total == 0:
+        """The `n` nearest passages (cosine similarity), `n` at most the number of stored passages."""
+        if n < 1:
             return []
         result = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, total), where=where, include=["distances"]
+            query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
         )
         ids = result["ids"][0]
         distances = result["distances"][0] if result.get("distances") else [0.0] * len(ids)
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given passages, in one round trip."""
+        if not chunk_ids:
+            return {}
+        got = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"], strict=True)}
 
     # -- writing -----------------------------------------------------------------------------------
     def upsert(self, rows: Sequence[ChunkRow], vectors: np.ndarray) -> None:
