@@ -117,6 +117,8 @@ class ValueMetricOut(Model):
     direction: Literal["up", "down"]
     how_measured: str
     review: str
+    target: str | None = Field(default=None, description="the buyer's own target for this metric, if they gave one")
+    from_buyer: bool = False
 
 
 class PlanResult(SkillResult):

@@ -29,8 +29,15 @@ def check_citations(citations: Iterable[Citation], retrieved_chunk_ids: set[str]
     ]
 
 
+_CITATION_MARKER = re.compile(r"\[\d{1,2}\]")
+
+
 def unsupported_numbers(output: str, sources: Iterable[str]) -> list[str]:
-    """Figures and dates in `output` found in none of `sources` (input and cited passages)."""
+    """Figures and dates in `output` found in none of `sources` (input and cited passages).
+
+    Inline citation markers such as "[1]" point to a source; they are not figures.
+    """
+    output = _CITATION_MARKER.sub(" ", output)
     bank = NumberBank(sources)
     seen: set[str] = set()
     missing = []

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -173,6 +173,279 @@ def eval_retrieval(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         typer.echo(format_table(report))
+
+
+# -- the copilot's skills ----------------------------------------------------------------------------
+DealOpt = Annotated[Path | None, typer.Option("--deal", help="Deal file (YAML or JSON).")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="Output language: zh or en (default: the deal's).")]
+ProviderOpt = Annotated[
+    str | None, typer.Option("--provider", help="offline, or a configured provider (openai, deepseek, qwen…).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON.")]
+ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Scenario key (when no --deal).")]
+CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer name (when no --deal).")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="Region key (when no --deal).")]
+PainOpt = Annotated[list[str] | None, typer.Option("--pain", help="A pain in the buyer's words (repeatable).")]
+GoalOpt = Annotated[list[str] | None, typer.Option("--goal", help="A goal, with the buyer's numbers (repeatable).")]
+AudienceOpt = Annotated[list[str] | None, typer.Option("--audience", help="A role at the table (repeatable).")]
+StageOpt = Annotated[str | None, typer.Option("--stage", help="discovery, proposal, negotiation or closing.")]
+
+
+def _deal(
+    deal_file: Path | None,
+    scenario: str | None,
+    customer: str | None = None,
+    region: str | None = None,
+    pains: list[str] | None = None,
+    goals: list[str] | None = None,
+    audience: list[str] | None = None,
+    stage: str | None = None,
+    required: bool = True,
+) -> Any:
+    from copilot.deal import DealError, deal_from_data, load_deal
+
+    try:
+        if deal_file is not None:
+            return load_deal(deal_file)
+        if scenario is None:
+            if required:
+                fail("give a deal: --deal FILE, or at least --scenario KEY")
+            return None
+        data: dict[str, object] = {"scenario": scenario}
+        for key, value in (("customer", customer), ("region", region), ("stage", stage)):
+            if value is not None:
+                data[key] = value
+        for key, values in (("pains", pains), ("goals", goals), ("audience", audience)):
+            if values:
+                data[key] = values
+        return deal_from_data(data, "command line")
+    except DealError as exc:
+        fail(str(exc))
+
+
+def _copilot(config: Path | None, provider: str | None, lang: str | None) -> Any:
+    from copilot.core import Copilot
+    from copilot.index.store import IndexUnavailableError
+    from copilot.knowledge import KnowledgeError
+
+    _check_choice("lang", lang, LANGUAGES)
+    settings = load_settings(config)
+    if provider is not None:
+        allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
+        _check_choice("provider", provider, allowed)
+        settings = settings.model_copy(update={"provider": provider})
+    try:
+        return Copilot.open(settings)
+    except (KnowledgeError, IndexUnavailableError) as exc:
+        fail(str(exc))
+
+
+def _emit(result: Any, as_json: bool) -> None:
+    for notice in result.notices:
+        typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(result.text)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Any question, in Chinese or English.")],
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """A grounded answer with citations, or a clear "the knowledge base has nothing on this"."""
+    if not question.strip():
+        fail("the question is empty")
+    deal = _deal(deal_file, scenario, required=False)
+    _emit(_copilot(config, provider, lang).ask(question, deal, lang), as_json)
+
+
+@app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help="Technical text or a list of terms to turn into a business story.")],
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    customer: CustomerOpt = None,
+    region: RegionOpt = None,
+    pain: PainOpt = None,
+    goal: GoalOpt = None,
+    audience: AudienceOpt = None,
+    stage: StageOpt = None,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Turn jargon into a business-outcome story for the audience, with proof from a real case."""
+    if not text.strip():
+        fail("the text to explain is empty")
+    deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
+    _emit(_copilot(config, provider, lang).explain(deal, text, lang), as_json)
+
+
+@app.command()
+def risks(
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    customer: CustomerOpt = None,
+    region: RegionOpt = None,
+    pain: PainOpt = None,
+    goal: GoalOpt = None,
+    audience: AudienceOpt = None,
+    stage: StageOpt = None,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """A risk checklist: likelihood and impact, mitigation, owner, warning signals, evidence."""
+    deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
+    _emit(_copilot(config, provider, lang).risks(deal, lang), as_json)
+
+
+@app.command()
+def plan(
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    customer: CustomerOpt = None,
+    region: RegionOpt = None,
+    pain: PainOpt = None,
+    goal: GoalOpt = None,
+    audience: AudienceOpt = None,
+    stage: StageOpt = None,
+    horizon: Annotated[int, typer.Option(help="Plan horizon in months.", min=3, max=60)] = 12,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Phased milestones with KPIs (the buyer's own numbers where given) and tasks on both sides."""
+    deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
+    _emit(_copilot(config, provider, lang).plan(deal, horizon, lang), as_json)
+
+
+@app.command()
+def fit(
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    customer: CustomerOpt = None,
+    region: RegionOpt = None,
+    pain: PainOpt = None,
+    goal: GoalOpt = None,
+    audience: AudienceOpt = None,
+    stage: StageOpt = None,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Does this problem need a blockchain at all? A verdict, reasons, and what to offer instead."""
+    deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
+    _emit(_copilot(config, provider, lang).fit(deal, lang), as_json)
+
+
+@app.command()
+def objection(
+    text: Annotated[str, typer.Argument(help="The objection, in the buyer's words.")],
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    customer: CustomerOpt = None,
+    region: RegionOpt = None,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """The concern behind an objection, a response with proof, and a question back."""
+    if not text.strip():
+        fail("the objection is empty")
+    deal = _deal(deal_file, scenario, customer, region)
+    _emit(_copilot(config, provider, lang).objection(deal, text, lang), as_json)
+
+
+@app.command()
+def brief(
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    customer: CustomerOpt = None,
+    region: RegionOpt = None,
+    pain: PainOpt = None,
+    goal: GoalOpt = None,
+    audience: AudienceOpt = None,
+    stage: StageOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="md, docx or json.")] = "md",
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (required for docx).")] = None,
+    horizon: Annotated[int, typer.Option(help="Plan horizon in months.", min=3, max=60)] = 12,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """A meeting brief: opening, talking points, story, demo, objections, risks, plan, questions, next steps."""
+    from copilot.export import FORMATS, brief_to_json, export_brief
+
+    _check_choice("format", fmt, FORMATS)
+    if fmt == "docx" and out is None:
+        fail("--format docx needs -o FILE")
+    deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
+    result = _copilot(config, provider, lang).brief(deal, lang, horizon)
+    for notice in result.notices:
+        typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
+    if out is not None:
+        try:
+            export_brief(result, fmt, out)  # type: ignore[arg-type]
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror}")
+        typer.echo(f"wrote {out}")
+    elif as_json or fmt == "json":
+        typer.echo(brief_to_json(result))
+    else:
+        typer.echo(result.text)
+
+
+@app.command()
+def chat(
+    deal_file: DealOpt = None,
+    scenario: ScenarioOpt = None,
+    customer: CustomerOpt = None,
+    region: RegionOpt = None,
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Chat with the copilot about a deal (one message per line; /exit or Ctrl-D to leave)."""
+    from copilot.core import ChatTurn
+
+    deal = _deal(deal_file, scenario, customer, region)
+    copilot = _copilot(config, provider, lang)
+    history: list[ChatTurn] = []
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            typer.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line or line.strip() in {"/exit", "/quit"}:
+            break
+        message = line.strip()
+        if not message:
+            continue
+        reply: list[str] = []
+        for event in copilot.chat(message, history, deal):
+            if event.kind == "text" and event.text:
+                reply.append(event.text)
+                typer.echo(event.text, nl=False)
+            elif event.kind == "notice" and event.notice:
+                typer.secho(f"\n[{event.notice.kind}] {event.notice.message}", fg=typer.colors.YELLOW, err=True)
+        typer.echo("")
+        history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content="".join(reply))]
+
+
 
 
 def main() -> None:

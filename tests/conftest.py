@@ -98,3 +98,22 @@ def kb(shipped_index: Any) -> Any:
 
     settings, store, _ = shipped_index
     return KnowledgeBase.open(settings, store)
+
+
+@pytest.fixture(scope="session")
+def _openai_server_session() -> Iterator[Any]:
+    """One real OpenAI-compatible server (tests/openai_server.py) per session, on 127.0.0.1."""
+    from openai_server import OpenAIServer
+
+    server = OpenAIServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def openai_server(_openai_server_session: Any) -> Iterator[Any]:
+    """The session's OpenAI-compatible server with an empty script and no recorded requests."""
+    _openai_server_session.reset()
+    yield _openai_server_session
+    _openai_server_session.reset()

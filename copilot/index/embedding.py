@@ -73,13 +73,9 @@ class EndpointEmbeddingFunction(EmbeddingFunction[Documents]):
         self._api_key = api_key
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        from openai import OpenAI
+        from copilot.llm.embeddings import embed_with_endpoint
 
-        client = OpenAI(base_url=self.base_url, api_key=self._api_key or "not-needed")
-        vectors: list[list[float]] = []
-        for i in range(0, len(texts), BATCH):
-            response = client.embeddings.create(model=self.model, input=texts[i : i + BATCH])
-            vectors.extend(item.embedding for item in response.data)
+        vectors = embed_with_endpoint(texts, model=self.model, base_url=self.base_url, api_key=self._api_key)
         array = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(array, axis=1, keepdims=True)
         return array / np.where(norms == 0, 1, norms)

@@ -8,6 +8,7 @@ Chinese/English pair of the same paragraph never fills two result slots.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,7 +55,8 @@ class Retriever:
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
         self.rows: list[ChunkRow] = []
-        self._query_vector: np.ndarray | None = None
+        # The query's vector is cached per search and per thread: the UI searches from many threads at once.
+        self._local = threading.local()
         self.refresh()
 
     def refresh(self) -> None:
@@ -130,9 +132,11 @@ class Retriever:
         return [_Scored(i, float(scores[i])) for i in order]
 
     def _vector(self, query: str) -> np.ndarray:
-        if self._query_vector is None:
-            self._query_vector = self.store.embedder.encode([query])[0]
-        return self._query_vector
+        vector: np.ndarray | None = getattr(self._local, "query_vector", None)
+        if vector is None:
+            vector = self.store.embedder.encode([query])[0]
+            self._local.query_vector = vector
+        return vector
 
     def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[_Scored]:
         results = self.store.query_dense(self._vector(query), min(n, len(self.rows)), self._where(filters, doc_ids))
@@ -174,7 +178,7 @@ class Retriever:
         pool = max(50, k * 10)
         ranking_filters = filters.model_copy(update={"language": None})
         mask = self._mask(ranking_filters, doc_ids)
-        self._query_vector = None
+        self._local.query_vector = None
         sparse = self._sparse(query, mask, pool) if mode in ("hybrid", "bm25") else []
         dense = self._dense(query, ranking_filters, pool, doc_ids) if mode in ("hybrid", "dense") else []
         sparse_by = {s.index: s.score for s in sparse}

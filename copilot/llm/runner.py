@@ -1,0 +1,237 @@
+"""Run a skill through the chat model, check the answer, and fall back to the offline result.
+
+`run_llm_skill`:
+
+1. renders prompts/system.<lang>.md and prompts/<skill>.<lang>.md. The runner
+   supplies `language`, `passages` (every passage retrieved through the
+   request's Grounding, numbered C1, C2, … in retrieval order) and
+   `schema_hint`; the skill supplies the rest (`deal`, `task_input`, …);
+2. asks for structured output matching the skill's draft model
+   (copilot.llm.draft) with method="json_schema", or "function_calling" once the
+   server rejects json_schema (HTTP 400/422: DeepSeek and some local engines);
+3. maps the cited ids to Grounding citations, builds the result (mode "llm",
+   text = render(result)) and runs validate_fn(result);
+4. if there are problems, asks once more with the problems listed;
+5. returns `offline_result` with a fallback notice when the answer still fails
+   its checks, or when the endpoint fails (timeouts, refused connections, 429,
+   5xx, a cut reply, invalid JSON, refusals) after `settings.max_retries`
+   retries with exponential backoff and jitter, honouring Retry-After up to a
+   cap. Refusals, rejected keys and other 4xx are not retried: the same request
+   would fail the same way.
+
+No exception from the endpoint escapes, and no message (notice, log line,
+raised error) contains the API key: the user-facing text is built from the
+failure's kind and HTTP status, and log lines are redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from copilot.grounding import Grounding
+from copilot.llm.draft import draft_model, result_from_draft, schema_hint
+from copilot.llm.errors import LLMError, StreamCutError
+from copilot.llm.failures import Failure, classify, describe_for_log, fallback_message, known_secrets, safe_error
+from copilot.llm.usage import UsageMeter, load_prices
+from copilot.prompts import language_name, number_passages, render_prompt
+from copilot.results import Citation, Notice, SkillResult, Usage
+from copilot.settings import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+
+log = logging.getLogger("copilot.llm")
+
+R = TypeVar("R", bound=SkillResult)
+RUNNER_VARIABLES = ("language", "passages", "schema_hint")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for retryable failures: delay = min(max_delay, base * 2**attempt), half of it jittered.
+
+    A server's Retry-After is honoured instead when it is at most `retry_after_cap_s`;
+    a longer one is not waited for (the offline answer is shown at once).
+    """
+
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    retry_after_cap_s: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int, failure: Failure) -> float | None:
+        """Seconds to wait before retry number `attempt + 1`, or None to stop retrying."""
+        if failure.retry_after_s is not None:
+            return failure.retry_after_s if failure.retry_after_s <= self.retry_after_cap_s else None
+        ceiling = min(self.max_delay_s, self.base_delay_s * float(2**attempt))
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+
+class _Failed(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.kind)
+        self.failure = failure
+
+
+@dataclass
+class _StructuredCaller:
+    """Asks the model for a draft, retrying retryable failures; switches to function calling if needed."""
+
+    model: BaseChatModel
+    draft_cls: type[BaseModel]
+    max_retries: int
+    policy: RetryPolicy
+    secrets: list[str]
+    skill: str
+    method: str = "json_schema"
+
+    def __call__(self, messages: Sequence[BaseMessage]) -> tuple[BaseModel, Any]:
+        attempt = 0
+        while True:
+            try:
+                return self._once(messages)
+            except Exception as exc:
+                failure = classify(exc)
+                log.warning(
+                    "LLM %s (%s) attempt %d failed: %s",
+                    self.skill,
+                    self.method,
+                    attempt + 1,
+                    describe_for_log(exc, failure, self.secrets),
+                )
+                if failure.kind == "rejected" and self.method == "json_schema":
+                    self.method = "function_calling"  # the server does not take response_format json_schema
+                    continue
+                if not failure.retryable or attempt >= self.max_retries:
+                    raise _Failed(failure) from None
+                delay = self.policy.delay(attempt, failure)
+                if delay is None:
+                    raise _Failed(failure) from None
+                self.policy.sleep(delay)
+                attempt += 1
+
+    def _once(self, messages: Sequence[BaseMessage]) -> tuple[BaseModel, Any]:
+        structured = self.model.with_structured_output(self.draft_cls, method=self.method, include_raw=True)
+        out = structured.invoke(list(messages))
+        if not isinstance(out, dict):
+            raise TypeError("structured output without include_raw")
+        if out.get("parsing_error") is not None:
+            raise out["parsing_error"]
+        parsed = out.get("parsed")
+        if not isinstance(parsed, self.draft_cls):
+            raise ValueError("the reply has no structured answer")
+        return parsed, out.get("raw")
+
+
+def build_messages(skill: str, lang: str, variables: Mapping[str, Any]) -> list[BaseMessage]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    system = render_prompt("system", lang, {"language": variables["language"]})
+    return [SystemMessage(content=system), HumanMessage(content=render_prompt(skill, lang, variables))]
+
+
+def _message_texts(messages: Sequence[BaseMessage]) -> list[str]:
+    return [m.text for m in messages]
+
+
+def _reply_text(raw: Any, draft: BaseModel) -> str:
+    text = getattr(raw, "text", "")
+    return text if isinstance(text, str) and text else draft.model_dump_json()
+
+
+def _fallback(offline_result: R, failure: Failure, lang: str, usage: Usage) -> R:
+    notice = Notice(kind="fallback", message=fallback_message(failure, lang))
+    update: dict[str, Any] = {"notices": [*offline_result.notices, notice]}
+    if usage.prompt_tokens or usage.completion_tokens:
+        update["usage"] = usage  # tokens were spent (and billed) even though the answer is the offline one
+    return offline_result.model_copy(update=update)
+
+
+def run_llm_skill(
+    model: BaseChatModel,
+    *,
+    skill: str,
+    lang: str,
+    variables: Mapping[str, Any],
+    result_cls: type[R],
+    grounding: Grounding,
+    offline_result: R,
+    render: Callable[[R], str],
+    validate_fn: Callable[[R], list[str]],
+    settings: Settings,
+    retry: RetryPolicy | None = None,
+) -> R:
+    """The skill's answer from the model, checked; or `offline_result` with a fallback notice."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    clash = sorted(set(variables) & set(RUNNER_VARIABLES))
+    if clash:
+        raise ValueError(f"run_llm_skill supplies {clash[0]!r} itself; do not pass it in variables")
+    draft_cls = draft_model(result_cls)
+    passages, by_id = number_passages(list(grounding.hits.values()), lang)
+    all_variables = {
+        "language": language_name(lang),
+        "passages": passages,
+        "schema_hint": schema_hint(draft_cls),
+        **variables,
+    }
+    messages = build_messages(skill, lang, all_variables)
+    model_name = settings.model or getattr(model, "model_name", None)
+    meter = UsageMeter(model_name, load_prices(settings), settings.tokenizer_encoding)
+    secrets = known_secrets(settings.api_key, getattr(model, "openai_api_key", None))
+    caller = _StructuredCaller(model, draft_cls, settings.max_retries, retry or RetryPolicy(), secrets, skill)
+
+    def cite(pid: str) -> Citation | None:
+        hit = by_id.get(pid)
+        return grounding.cite(hit) if hit is not None else None
+
+    problems: list[str] = []
+    for round_ in range(2):
+        try:
+            draft, raw = caller(messages)
+        except _Failed as failed:
+            return _fallback(offline_result, failed.failure, lang, meter.usage())
+        meter.record(_message_texts(messages), raw, _reply_text(raw, draft))
+        result, problems = result_from_draft(result_cls, draft, lang=lang, cite=cite)
+        if result is not None:
+            result = result.model_copy(update={"text": render(result)})
+            problems += validate_fn(result)
+            if not problems:
+                return result.model_copy(update={"usage": meter.usage()})
+        log.info("LLM %s answer failed its checks (round %d): %s", skill, round_ + 1, "; ".join(problems))
+        if round_ == 0:
+            follow_up = render_prompt("retry", lang, {"problems": "\n".join(f"- {p}" for p in problems)})
+            messages = [*messages, AIMessage(content=draft.model_dump_json()), HumanMessage(content=follow_up)]
+    return _fallback(offline_result, Failure("validation"), lang, meter.usage())
+
+
+def stream_llm_text(model: BaseChatModel, messages: Sequence[BaseMessage]) -> Iterator[str]:
+    """Stream the reply's text. Ends normally only when the model finished its reply.
+
+    Raises StreamCutError if the stream ends without a finish reason (what was yielded
+    is partial) and LLMError (kind, HTTP status; no server text, no key) if the endpoint
+    fails. Either may come after some text was already yielded.
+    """
+    finished = False
+    try:
+        for chunk in model.stream(list(messages)):
+            if chunk.response_metadata.get("finish_reason"):
+                finished = True
+            text = str(chunk.text)
+            if text:
+                yield text
+    except LLMError:
+        raise
+    except Exception as exc:
+        raise safe_error(exc) from None
+    if not finished:
+        raise StreamCutError()
