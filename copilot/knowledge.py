@@ -105,16 +105,9 @@ class KnowledgeBase:
 
     def best_passage(self, doc_id: str, query: str, lang: str) -> Hit | None:
         """The passage of `doc_id` that best answers `query`, preferring `lang`."""
-        doc = self.documents.get(doc_id)
-        if doc is None:
+        if doc_id not in self.documents:
             return None
-        for language in (lang, "en" if lang == "zh" else "zh"):
-            hits = self.retriever.search(
-                query, k=1, filters=SearchFilters(type=doc.type, language=language), doc_ids={doc_id}
-            )
-            if hits:
-                return hits[0]
-        return None
+        return self.retriever.best_in_document(doc_id, query, lang)
 
 
 def _surface_forms(name: str) -> list[str]:

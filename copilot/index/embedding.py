@@ -12,6 +12,8 @@ library's default of 4 threads is about ten times slower.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 BATCH = 64
+CACHE_TEXTS = 20_000
 
 
 @register_embedding_function
@@ -26,6 +29,9 @@ class UseEmbeddingFunction(EmbeddingFunction[Documents]):
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._model: Any = None
+        # Skills embed the same short texts again and again (queries, playbook objections): remember them.
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _encoder(self) -> Any:
         if self._model is None:
@@ -38,9 +44,22 @@ class UseEmbeddingFunction(EmbeddingFunction[Documents]):
         """L2-normalised float32 vectors, shape (len(texts), 512)."""
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        model = self._encoder()
-        parts = [np.asarray(model.encode(texts[i : i + BATCH]), dtype=np.float32) for i in range(0, len(texts), BATCH)]
-        return np.vstack(parts)
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        if todo:
+            model = self._encoder()
+            fresh = np.vstack(
+                [np.asarray(model.encode(todo[i : i + BATCH]), dtype=np.float32) for i in range(0, len(todo), BATCH)]
+            )
+            with self._lock:
+                for text, vector in zip(todo, fresh, strict=True):
+                    known[text] = vector
+                    if len(text) <= 2000:  # long passages are embedded once, at indexing: not worth keeping
+                        self._cache[text] = vector
+                while len(self._cache) > CACHE_TEXTS:
+                    self._cache.popitem(last=False)
+        return np.vstack([known[t] for t in texts])
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.encode(list(input)))

@@ -170,6 +170,15 @@ def index_corpus(
     return report
 
 
+def pending_changes(settings: Settings, store: ChunkStore, documents: list[Document]) -> int:
+    """How many documents `index_corpus` would add, update or remove (0: the index is up to date)."""
+    fingerprint = _fingerprint(settings, store)
+    manifest = store.manifest()
+    current = {d.id for d in documents}
+    stale = sum(1 for d in documents if not (d.id in manifest and manifest[d.id].is_complete(doc_key(d, fingerprint))))
+    return stale + sum(1 for doc_id in manifest if doc_id not in current)
+
+
 def _write_state(settings: Settings, report: IndexReport) -> None:
     path = state_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,8 @@ class Retriever:
         self.rows: list[ChunkRow] = []
         # The query's vector is cached per search and per thread: the UI searches from many threads at once.
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._vectors: dict[str, np.ndarray] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -65,6 +67,7 @@ class Retriever:
 
         rows = sorted(self.store.rows(), key=lambda r: r.chunk_id)
         self.rows = rows
+        self._vectors = {}
         self._position = {r.chunk_id: i for i, r in enumerate(rows)}
         self._doc_chunks: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
@@ -261,6 +264,34 @@ class Retriever:
             scenarios=row.scenarios,
             regions=row.regions,
         )
+
+    def best_in_document(self, doc_id: str, query: str, lang: str) -> Hit | None:
+        """The passage of one document that best matches `query`, in `lang` when the document has it.
+
+        Ranked like `search` ranks a document's passages (vector similarity, then BM25), but
+        without searching the whole index: used for every citation a skill makes.
+        """
+        positions = self._candidates(doc_id, lang, strict=False)
+        if not positions:
+            return None
+        query = query.strip()[:MAX_QUERY_CHARS] or self.rows[positions[0]].title_en
+        with self._lock:
+            missing = [self.rows[i].chunk_id for i in positions if self.rows[i].chunk_id not in self._vectors]
+        if missing:
+            fetched = self.store.vectors(missing)
+            with self._lock:
+                self._vectors.update(fetched)
+        query_vector = self.store.embedder.encode([query])[0]
+        tokens = set(tokenize(query))
+        scored = []
+        for i in positions:
+            vector = self._vectors.get(self.rows[i].chunk_id)
+            similarity = float(vector @ query_vector) if vector is not None else -1.0
+            overlap = len(tokens & set(self.rows[i].tokens))
+            scored.append((-similarity, -overlap, self.rows[i].chunk_id, i, similarity))
+        scored.sort()
+        _, _, _, best, similarity = scored[0]
+        return self._hit(self.rows[best], similarity, similarity, None)
 
     def chunk(self, chunk_id: str) -> ChunkRow | None:
         position = self._position.get(chunk_id)

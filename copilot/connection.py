@@ -1,0 +1,64 @@
+"""What the copilot runs on, said safely, and a one-call check that the model endpoint answers.
+
+The label and every message here are built from the provider, model name, host
+and the failure's kind and HTTP status only: never from an API key, and never
+from the server's own error text (a server may echo the key back).
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, ConfigDict
+
+from copilot.settings import Settings
+
+PING = "Reply with the single word: OK"
+
+
+class ConnectionCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool
+    target: str
+    message: str
+    latency_ms: float | None = None
+
+
+def model_label(settings: Settings) -> str:
+    """ "offline", or "model @ host" for the configured endpoint (no key, no user:password)."""
+    from copilot.llm.model import describe_model
+
+    return describe_model(settings)
+
+
+def check_connection(settings: Settings, lang: str = "en") -> ConnectionCheck:
+    """Send one tiny chat request to the configured endpoint and say whether it answered."""
+    from copilot.llm.errors import ModelConfigError
+    from copilot.llm.failures import classify, reason
+    from copilot.llm.model import get_chat_model
+
+    target = model_label(settings)
+    if settings.provider == "offline":
+        message = (
+            "离线模式：未配置模型，无需连接；回答全部来自知识库。"
+            if lang == "zh"
+            else "Offline mode: no model is configured, so there is nothing to connect to; answers come from the "
+            "knowledge base."
+        )
+        return ConnectionCheck(ok=True, target=target, message=message)
+    try:
+        model = get_chat_model(settings)
+    except ModelConfigError as exc:
+        return ConnectionCheck(ok=False, target=target, message=str(exc))
+    started = time.perf_counter()
+    try:
+        model.invoke(PING)
+    except Exception as exc:  # whatever the client raises is classified, never shown as is
+        failure = classify(exc)
+        what = reason(failure, lang)
+        message = f"连接失败：{what}" if lang == "zh" else f"Connection failed: {what}"
+        return ConnectionCheck(ok=False, target=target, message=message)
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    message = f"连接成功：{target} 已回答" if lang == "zh" else f"Connected: {target} answered"
+    return ConnectionCheck(ok=True, target=target, message=message, latency_ms=latency)
