@@ -218,3 +218,15 @@ def test_cli_rejects_unknown_filter_values(nego_home: Path) -> None:
     result = CliRunner().invoke(app, ["search", "x", "--scenario", "farming"])
     assert result.exit_code == 2
     assert "--scenario: unknown value 'farming'" in result.output
+
+
+def test_reads_are_paged(small: tuple[Settings, ChunkStore, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large collections are read in pages (an unbounded get() fails at 100k passages)."""
+    import copilot.index.store as store_module
+
+    settings, store, _ = small
+    index_corpus(settings, store)
+    monkeypatch.setattr(store_module, "READ_PAGE", 4)
+    assert len(store.rows()) == 6
+    assert sorted(store.manifest()) == ["case-invoice", "case-mango", "policy-privacy"]
+    assert index_corpus(settings, store).unchanged == 3

@@ -28,6 +28,7 @@ from copilot.settings import Settings
 
 CHUNKER_VERSION = "1"
 UPSERT_BATCH = 1000
+READ_PAGE = 5000
 
 
 class IndexUnavailableError(RuntimeError):
@@ -170,15 +171,29 @@ class ChunkStore:
     def count(self) -> int:
         return int(self.collection.count())
 
+    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+        """Every stored passage, read in pages: one unbounded get() fails on large collections
+        (SQLite's limit on query variables, seen at 100k passages)."""
+        out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+        offset = 0
+        while True:
+            got = self.collection.get(include=include, limit=READ_PAGE, offset=offset)
+            out["ids"].extend(got["ids"])
+            for key in include:
+                out[key].extend(got[key] or [])
+            if len(got["ids"]) < READ_PAGE:
+                return out
+            offset += READ_PAGE
+
     def rows(self) -> list[ChunkRow]:
-        got = self.collection.get(include=["documents", "metadatas"])
+        got = self._get_all(["documents", "metadatas"])
         return [
             ChunkRow.from_chroma(cid, text or "", dict(meta or {}))
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
 
     def manifest(self) -> dict[str, DocState]:
-        got = self.collection.get(include=["metadatas"])
+        got = self._get_all(["metadatas"])
         states: dict[str, DocState] = {}
         for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
             meta = meta or {}
