@@ -77,9 +77,8 @@ class KnowledgeBase:
     def _term_pattern(self) -> tuple[re.Pattern[str], dict[str, GlossaryEntry]]:
         surfaces: dict[str, GlossaryEntry] = {}
         for entry in self.glossary:
-            for name in entry.names():
-                for form in _surface_forms(name):
-                    surfaces.setdefault(form.lower(), entry)
+            for form in _surface_forms(entry):
+                surfaces.setdefault(form.lower(), entry)
         ordered = sorted(surfaces, key=len, reverse=True)  # longest first: "consortium chain" before "chain"
         parts = []
         for s in ordered:
@@ -110,10 +109,26 @@ class KnowledgeBase:
         return self.retriever.best_in_document(doc_id, query, lang)
 
 
-def _surface_forms(name: str) -> list[str]:
-    """A glossary title like "实用拜占庭容错（PBFT）" is mentioned as the whole or as either part."""
-    forms = [name.strip()]
-    match = re.match(r"^(.*?)\s*[（(]([^）)]+)[）)]\s*$", name.strip())
-    if match:
-        forms += [match.group(1).strip(), match.group(2).strip()]
-    return [f for f in forms if len(f) >= 2]
+_PARENTHESISED = re.compile(r"^(.*?)\s*[（(]([^）)]+)[）)]\s*$")
+
+
+def _split_title(title: str) -> tuple[str, str | None]:
+    match = _PARENTHESISED.match(title.strip())
+    return (match.group(1).strip(), match.group(2).strip()) if match else (title.strip(), None)
+
+
+def _surface_forms(entry: GlossaryEntry) -> list[str]:
+    """How a term is mentioned: its titles, the titles' main part, its aliases.
+
+    A parenthesised part of a title ("实用拜占庭容错（PBFT）") counts as a name only when it is
+    the term's name in the other language; otherwise it is a description ("Important data
+    (China)"), and matching it would flag plain words as jargon.
+    """
+    forms = [entry.title_zh.strip(), entry.title_en.strip(), *entry.aliases_zh, *entry.aliases_en]
+    parts = [_split_title(entry.title_zh), _split_title(entry.title_en)]
+    mains = {main.lower() for main, _ in parts}
+    for main, inner in parts:
+        forms.append(main)
+        if inner is not None and inner.lower() in mains:
+            forms.append(inner)
+    return [f for f in dict.fromkeys(f.strip() for f in forms) if len(f) >= 2]
