@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's loader composes the same node tree, with line marks, about ten times faster.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class YamlSyntaxError(ValueError):
     def __init__(self, line: int, message: str) -> None:
@@ -24,7 +27,7 @@ class YamlSyntaxError(ValueError):
 def compose(text: str) -> yaml.Node | None:
     """Parse `text` into a node tree, raising YamlSyntaxError with a 1-based line."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
