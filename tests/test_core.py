@@ -57,8 +57,11 @@ def test_chat_streams_events_and_keeps_the_deal(offline: Copilot) -> None:
     assert deal.customer in text
     # A follow-up turn retrieves again and answers in the turn's language.
     history = [ChatTurn(role="user", content="这个项目有哪些风险？"), ChatTurn(role="assistant", content=text)]
-    follow = next(e.result for e in offline.chat("Which law says personal data must be deletable?", history, deal)
-                  if e.kind == "result")
+    follow = next(
+        e.result
+        for e in offline.chat("Which law says personal data must be deletable?", history, deal)
+        if e.kind == "result"
+    )
     assert follow.skill == "ask" and follow.language == "en" and follow.citations
 
 
