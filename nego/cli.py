@@ -446,8 +446,6 @@ def chat(
         history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content="".join(reply))]
 
 
-
-
 @app.command()
 def doctor(config: ConfigOpt = None) -> None:
     """Check settings, the corpus, the index, offline tokenizers and the model endpoint ("test connection")."""
