@@ -8,7 +8,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup lint types test corpus-check corpus-audit check index bench clean
+.PHONY: setup lint types test corpus-check corpus-audit eval-gate check index bench ui clean
 
 setup: $(STAMP)
 
@@ -39,7 +39,20 @@ corpus-audit: setup
 test: setup
 	$(BIN)/pytest
 
-check: lint types corpus-check corpus-audit test
+# The offline eval suites, each run afresh into test-artifacts/eval and gated on evals/thresholds.yaml.
+# NEGO_HOME is the repo's own .nego (its index is brought up to date first; unchanged documents are skipped).
+EVAL_HOME ?= $(CURDIR)/.nego
+EVAL_OUT := test-artifacts/eval
+
+eval-gate: setup
+	NEGO_HOME=$(EVAL_HOME) $(BIN)/nego index
+	rm -rf $(EVAL_OUT)
+	@for suite in skills retrieval adversarial; do \
+		NEGO_HOME=$(EVAL_HOME) $(BIN)/nego eval run --suite $$suite --out $(EVAL_OUT)/$$suite --no-progress && \
+		NEGO_HOME=$(EVAL_HOME) $(BIN)/nego eval gate $(EVAL_OUT)/$$suite || exit 1; \
+	done
+
+check: lint types corpus-check corpus-audit test eval-gate
 
 index: setup
 	$(BIN)/nego index

@@ -446,6 +446,9 @@ def chat(
         history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content="".join(reply))]
 
 
+from nego import eval_cli as _eval_cli  # noqa: E402,F401
+
+
 @app.command()
 def doctor(config: ConfigOpt = None) -> None:
     """Check settings, the corpus, the index, offline tokenizers and the model endpoint ("test connection")."""
