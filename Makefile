@@ -60,5 +60,9 @@ index: setup
 bench: setup
 	$(BIN)/python bench/retrieval_bench.py
 
+# The web app on http://127.0.0.1:7860 (indexes the corpus first on a fresh machine).
+ui: setup
+	$(BIN)/nego ui
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

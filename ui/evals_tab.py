@@ -1,0 +1,207 @@
+"""The evals tab: run a suite of the eval harness, read its summary and per-case results, compare two runs.
+
+Everything shown comes from the harness (`evals.runner`, `evals.summary`) and
+the files it writes under NEGO_HOME/evals/runs; when the harness is not
+installed the tab says what is missing and shows no scores. Retrieval quality
+on the gold queries can always be measured: that evaluation ships with the index.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ui.context import AppContext
+from ui.render import safe_md
+
+MISSING = (
+    "⚠ **评测框架尚未安装 / The eval harness is not installed in this version** (`evals.runner` is missing).\n\n"
+    "批量评测（技能、对抗用例）、选择模型、逐例报告和与上次运行对比，会在它上线后出现在这里。"
+    " / Batch suites (skills, adversarial), choosing a provider, per-case reports and comparing with an earlier run "
+    "will appear here once it lands. What works today: retrieval quality below (also `nego eval retrieval`)."
+)
+CASE_COLUMNS = ["#", "case", "status", "lang", "scenario", "failed checks"]
+
+
+def harness_available() -> bool:
+    try:
+        return importlib.util.find_spec("evals.runner") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def run_ids(ctx: AppContext) -> list[str]:
+    """Finished runs (those with a summary), newest first."""
+    if not harness_available():
+        return []
+    from evals.runner import SUMMARY, runs_dir
+
+    folder = runs_dir(ctx.settings)
+    if not folder.is_dir():
+        return []
+    return sorted((p.name for p in folder.iterdir() if (p / SUMMARY).is_file()), reverse=True)
+
+
+def harness_md(ctx: AppContext) -> str:
+    if not harness_available():
+        return MISSING
+    runs = run_ids(ctx)
+    return "✅ 评测框架已安装 / The eval harness is installed. " + (
+        f"{len(runs)} finished run(s) under NEGO_HOME/evals/runs." if runs else "No runs yet."
+    )
+
+
+def case_rows(results: list[Any]) -> list[list[Any]]:
+    rows = []
+    for r in sorted(results, key=lambda c: (c.status == "pass", c.index)):  # failures first
+        failed = "; ".join(f"{m.skill + '/' if m.skill else ''}{m.name}" for m in r.failed_metrics())
+        rows.append([r.index + 1, r.case_id, r.status, r.lang or "", r.scenario or "", r.error or failed])
+    return rows
+
+
+def show_run(ctx: AppContext, run_id: str) -> tuple[Any, ...]:
+    from evals.runner import REPORT, RunDirError, load_run, runs_dir
+    from evals.summary import summary_markdown
+
+    run_dir = runs_dir(ctx.settings) / Path(run_id or "").name
+    try:
+        summary, results = load_run(run_dir)
+    except RunDirError as exc:
+        return "⚠ " + safe_md(str(exc)), [], gr.skip()
+    report = run_dir / REPORT
+    download: Any = gr.skip()
+    if report.is_file():  # served from the app's own download folder, not from NEGO_HOME
+        copy = ctx.new_files_dir() / f"report-{run_dir.name}.html"
+        shutil.copyfile(report, copy)
+        download = gr.DownloadButton(value=str(copy), interactive=True)
+    return safe_md(summary_markdown(summary, results)), case_rows(results), download
+
+
+def run_eval(ctx: AppContext, suite: str, provider: str, limit: float | None, progress: gr.Progress) -> tuple[Any, ...]:
+    from copilot.llm.errors import ModelConfigError
+    from evals.cases import DatasetError
+    from evals.retrieval import DatasetError as GoldDatasetError
+    from evals.runner import RunConfig, RunDirError, load_suite, new_run_id, open_models, run_suite, runs_dir
+
+    config = RunConfig(
+        suite=suite,  # type: ignore[arg-type]
+        out_dir=runs_dir(ctx.settings) / new_run_id(suite),
+        provider=provider,
+        limit=int(limit) if limit else None,
+    )
+    try:
+        models = open_models(ctx.settings, provider, None)
+        total = len(load_suite(config))
+    except (ModelConfigError, DatasetError, GoldDatasetError) as exc:
+        return "⚠ " + safe_md(str(exc)), [], gr.skip(), gr.skip(), gr.skip()
+    done = 0
+
+    def step(_result: Any) -> None:
+        nonlocal done
+        done += 1
+        progress((done, total), desc=f"{suite}: {done}/{total}")
+
+    progress((0, total), desc=f"{suite}: 0/{total}")
+    try:
+        run_suite(ctx.settings, ctx.copilot.kb, config, models, progress=False, on_case=step)
+    except (DatasetError, GoldDatasetError, RunDirError) as exc:
+        return "⚠ " + safe_md(str(exc)), [], gr.skip(), gr.skip(), gr.skip()
+    text, rows, download = show_run(ctx, config.out_dir.name)
+    runs = run_ids(ctx)
+    return text, rows, download, gr.Dropdown(choices=runs, value=config.out_dir.name), gr.Dropdown(choices=runs)
+
+
+def compare_runs(ctx: AppContext, run_a: str, run_b: str) -> str:
+    from evals.runner import RunDirError, load_run, runs_dir
+    from evals.summary import compare, comparison_text
+
+    if not run_a or not run_b:
+        return "⚠ 请选择两次运行 / Choose two runs"
+    folder = runs_dir(ctx.settings)
+    try:
+        a, a_results = load_run(folder / Path(run_a).name)
+        b, b_results = load_run(folder / Path(run_b).name)
+        comparison = compare(a, a_results, b, b_results)
+    except (RunDirError, ValueError) as exc:
+        return "⚠ " + safe_md(str(exc))
+    return "```text\n" + comparison_text(comparison) + "\n```"
+
+
+def retrieval_eval(ctx: AppContext, progress: gr.Progress) -> str:
+    from evals.retrieval import DatasetError, default_dataset, evaluate, format_table, load_gold
+
+    try:
+        gold = load_gold(default_dataset())
+    except DatasetError as exc:
+        return "⚠ " + safe_md(str(exc))
+    progress(0, desc=f"{len(gold)} gold queries × 3 rankers")
+    report = evaluate(ctx.copilot.kb.retriever, gold)
+    return "```text\n" + format_table(report) + "\n```"
+
+
+def _harness_section(ctx: AppContext) -> None:
+    from evals.models import SUITES
+
+    providers = ["offline"] + ([ctx.settings.provider] if ctx.settings.provider != "offline" else [])
+    with gr.Row():
+        suite = gr.Dropdown(list(SUITES), value="retrieval", label="评测集 Suite", elem_id="eval-suite")
+        provider = gr.Dropdown(providers, value="offline", label="服务商 Provider", elem_id="eval-provider")
+        limit = gr.Number(value=None, precision=0, minimum=1, label="只跑前 K 例 Limit (empty: all)")
+        run = gr.Button("运行 Run", variant="primary", elem_id="eval-run")
+    with gr.Row():
+        shown = gr.Dropdown(run_ids(ctx), value=None, label="查看运行 Show a run", elem_id="eval-show")
+        report = gr.DownloadButton("HTML 报告 report", interactive=False, elem_id="eval-report")
+    summary = gr.Markdown("", elem_id="eval-summary")
+    cases = gr.Dataframe(headers=CASE_COLUMNS, label="逐例 Per case (failures first)", interactive=False, wrap=True)
+    with gr.Row():
+        run_a = gr.Dropdown(run_ids(ctx), value=None, label="对比 A (earlier)", elem_id="eval-run-a")
+        run_b = gr.Dropdown(run_ids(ctx), value=None, label="对比 B (later)", elem_id="eval-run-b")
+        compare_btn = gr.Button("对比 Compare", elem_id="eval-compare")
+    comparison = gr.Markdown("", elem_id="eval-comparison")
+
+    def do_run(
+        suite: str,
+        provider: str,
+        limit: float | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects its tracker through this default
+    ) -> tuple[Any, ...]:
+        text, rows, download, show_update, other = run_eval(ctx, suite, provider, limit, progress)
+        return text, rows, download, show_update, other, other
+
+    run.click(
+        do_run,
+        [suite, provider, limit],
+        [summary, cases, report, shown, run_a, run_b],
+        api_name="eval_run",
+        concurrency_limit=1,
+    )
+
+    def do_show(run_id: str) -> tuple[Any, ...]:
+        return show_run(ctx, run_id)
+
+    shown.input(do_show, [shown], [summary, cases, report], api_name="eval_show")
+
+    def do_compare(run_a: str, run_b: str) -> str:
+        return compare_runs(ctx, run_a, run_b)
+
+    compare_btn.click(do_compare, [run_a, run_b], [comparison], api_name="eval_compare")
+
+
+def build_evals_tab(ctx: AppContext) -> gr.Markdown:
+    """Builds the tab; returns the harness status component (refreshed when a page loads)."""
+    status = gr.Markdown(harness_md(ctx), elem_id="evals-status")
+    if harness_available():
+        _harness_section(ctx)
+    gr.Markdown("#### 检索质量 Retrieval quality (recall@5, MRR@10 on evals/datasets/retrieval.jsonl)")
+    run = gr.Button("运行检索评测 Run the retrieval eval", elem_id="eval-retrieval")
+    table = gr.Markdown("", elem_id="eval-retrieval-table")
+
+    def run_retrieval(progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+        return retrieval_eval(ctx, progress)
+
+    run.click(run_retrieval, None, [table], api_name="eval_retrieval", concurrency_limit=1)
+    return status

@@ -1,0 +1,75 @@
+"""Text from the model or the corpus, made safe and readable for Gradio's Markdown components.
+
+Nothing the copilot or the corpus produces is rendered as HTML: `<`, `>` and `&`
+are escaped (the Markdown still renders), images become plain text (an image
+link in a reply would make the browser fetch a URL: the classic way to leak
+data out of a chat), and only http(s) links stay links.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from copilot.corpus.models import Source
+from copilot.results import Citation, Notice
+
+TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "case": ("案例", "case"),
+    "policy": ("政策", "policy"),
+    "glossary": ("术语", "glossary"),
+    "risk": ("风险", "risk"),
+    "playbook": ("手册", "playbook"),
+    "method": ("方法", "method"),
+}
+_UNSAFE_LINK = re.compile(r"\]\(\s*(?!https?://)")
+_NOTICE_ICONS = {
+    "fallback": "↩",
+    "redaction": "🔒",
+    "truncated": "✂",
+    "validation": "⚠",
+    "no_knowledge": "∅",
+    "info": "ℹ",
+}
+
+
+def safe_md(text: str) -> str:
+    """Escape HTML, neutralise images and non-http(s) links; the Markdown itself still renders."""
+    escaped = html.escape(text, quote=False)
+    escaped = escaped.replace("![", "!\\[")
+    return _UNSAFE_LINK.sub("]\\(", escaped)
+
+
+def _link_text(text: str) -> str:
+    return safe_md(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def _url(url: str) -> str:
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+def source_links(sources: list[Source]) -> str:
+    return " · ".join(f"[{_link_text(s.title)}]({_url(s.url)})" for s in sources if s.url.startswith("http"))
+
+
+def type_label(doc_type: str, lang: str) -> str:
+    zh, en = TYPE_LABELS.get(doc_type, (doc_type, doc_type))
+    return zh if lang == "zh" else en
+
+
+def quote_block(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in safe_md(text.strip()).splitlines())
+
+
+def citation_message(number: int, citation: Citation, lang: str) -> dict[str, Any]:
+    """A collapsed chat message for one citation: title and type in its header, source links and quote inside."""
+    header = f"[{number}] {html.escape(citation.title, quote=False)} · {type_label(citation.type, lang)}"
+    label = "来源" if lang == "zh" else "Source"
+    links = source_links(citation.sources)
+    body = (f"{label}: {links}\n\n" if links else "") + quote_block(citation.quote)
+    return {"role": "assistant", "content": body, "metadata": {"title": header, "status": "done"}}
+
+
+def notices_md(notices: list[Notice]) -> str:
+    return "\n".join(f"- {_NOTICE_ICONS.get(n.kind, 'ℹ')} **{n.kind}** · {safe_md(n.message)}" for n in notices)
