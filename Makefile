@@ -8,9 +8,20 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup lint types test corpus-check corpus-audit eval-gate check index bench ui clean
+.PHONY: setup browser lint types test corpus-check corpus-audit eval-gate check index bench ui clean
 
 setup: $(STAMP)
+
+# The browser tests drive Debian's chromium (never `playwright install`, which downloads a browser);
+# a CJK font makes the Chinese text in screenshots readable. Installed from Debian's packages if missing.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
+		echo "installing Debian chromium and a CJK font (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null \
+		|| { echo "could not install chromium: run 'apt-get install chromium fonts-wqy-microhei' as root" >&2; exit 1; }; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +47,7 @@ corpus-audit: setup
 		echo "corpus-audit: research fact sheets not found at $(RESEARCH); skipped (CI always has them)"; \
 	fi
 
-test: setup
+test: setup browser
 	$(BIN)/pytest
 
 # The offline eval suites, each run afresh into test-artifacts/eval and gated on evals/thresholds.yaml.
