@@ -27,20 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SCENARIO_KEYS = [
-    "traceability",
-    "supply_chain_finance",
-    "trade_finance",
-    "gov_data_sharing",
-    "e_invoice",
-    "judicial_evidence",
-    "healthcare_data",
-    "automotive_parts",
-    "energy_carbon",
-    "digital_identity",
-    "luxury_provenance",
-    "shipping_logistics",
-]
+from copilot.vocabulary import SCENARIOS  # noqa: E402
+
+SCENARIO_KEYS = list(SCENARIOS)
 SYNTHETIC_CHUNK_TOKENS = 96
 CHUNKS_PER_DOC = 20  # 10 per language
 

@@ -46,6 +46,16 @@ def load_settings(config: Path | None) -> Settings:
         fail(f"invalid settings: {details}")
 
 
+def open_store(settings: Settings) -> Any:
+    """The index store, or a clear error (never a traceback) when it cannot be opened."""
+    from copilot.index.store import ChunkStore, IndexUnavailableError
+
+    try:
+        return ChunkStore.open(settings)
+    except IndexUnavailableError as exc:
+        fail(str(exc))
+
+
 def _check_choice(name: str, value: str | None, allowed: Collection[str]) -> None:
     if value is not None and value not in allowed:
         fail(f"--{name}: unknown value {value!r}; choose one of: {', '.join(allowed)}")
@@ -66,15 +76,11 @@ def index(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from copilot.index.indexer import StrictIndexError, index_corpus
-    from copilot.index.store import ChunkStore, IndexUnavailableError
 
     settings = load_settings(config)
     if corpus is not None and not corpus.is_dir():
         fail(f"--corpus: directory not found: {corpus}")
-    try:
-        store = ChunkStore.open(settings)
-    except IndexUnavailableError as exc:
-        fail(str(exc))
+    store = open_store(settings)
     with Progress(
         TextColumn("indexing"),
         BarColumn(),
@@ -118,13 +124,9 @@ def search(
     _check_choice("lang", lang, LANGUAGES)
     from copilot.index.models import SearchFilters
     from copilot.index.retriever import QueryError, Retriever
-    from copilot.index.store import ChunkStore, IndexUnavailableError
 
     settings = load_settings(config)
-    try:
-        store = ChunkStore.open(settings)
-    except IndexUnavailableError as exc:
-        fail(str(exc))
+    store = open_store(settings)
     if store.count() == 0:
         fail("the index is empty: run `nego index` first")
     retriever = Retriever(store)
@@ -154,7 +156,6 @@ def eval_retrieval(
 ) -> None:
     """Recall@5 and MRR@10 of BM25 only, dense only and hybrid on the gold queries."""
     from copilot.index.retriever import Retriever
-    from copilot.index.store import ChunkStore, IndexUnavailableError
     from evals.retrieval import DatasetError, default_dataset, evaluate, format_table, load_gold
 
     settings = load_settings(config)
@@ -162,10 +163,7 @@ def eval_retrieval(
         gold = load_gold(dataset or default_dataset())
     except DatasetError as exc:
         fail(str(exc))
-    try:
-        store = ChunkStore.open(settings)
-    except IndexUnavailableError as exc:
-        fail(str(exc))
+    store = open_store(settings)
     if store.count() == 0:
         fail("the index is empty: run `nego index` first")
     report = evaluate(Retriever(store), gold)

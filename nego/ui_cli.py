@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from nego.cli import ConfigOpt, app, fail, load_settings
+from nego.cli import ConfigOpt, app, fail, load_settings, open_store
 
 
 @app.command()
@@ -37,7 +37,7 @@ def ui(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from copilot.history import HistoryError
     from copilot.index.indexer import index_corpus
-    from copilot.index.store import ChunkStore, IndexUnavailableError
+    from copilot.index.store import IndexUnavailableError
     from copilot.knowledge import KnowledgeError
     from ui.auth import AuthError, binding_warning, parse_auth, users_file_warning
 
@@ -55,10 +55,7 @@ def ui(
         typer.secho(warning, fg=typer.colors.YELLOW, err=True)
 
     settings = load_settings(config)
-    try:
-        store = ChunkStore.open(settings)
-    except IndexUnavailableError as exc:
-        fail(str(exc))
+    store = open_store(settings)
     if store.count() == 0:
         typer.echo(f"the index is empty: indexing {settings.corpus_path} first (once)", err=True)
 

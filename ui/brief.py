@@ -14,7 +14,7 @@ from copilot.knowledge import KnowledgeError
 from copilot.results import BriefResult
 from ui.charts import milestone_gantt, risk_heatmap
 from ui.context import AppContext
-from ui.deal_form import FIELDS, DealForm, deal_form, deal_from_values, values_from_deal
+from ui.deal_form import DealForm, deal_form, deal_from_values, form_values, values_from_deal
 from ui.render import notices_md, safe_md
 
 DEFAULT_HORIZON = 12
@@ -97,25 +97,8 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm) -> None:
         stage: str,
         horizon_months: float,
     ) -> tuple[Any, ...]:
-        values = dict(
-            zip(
-                FIELDS,
-                (
-                    customer,
-                    industry,
-                    scenario,
-                    region,
-                    language,
-                    audience,
-                    pains,
-                    goals,
-                    systems,
-                    budget,
-                    timeline,
-                    stage,
-                ),
-                strict=True,
-            )
+        values = form_values(
+            customer, industry, scenario, region, language, audience, pains, goals, systems, budget, timeline, stage
         )
         try:
             deal = deal_from_values(values)

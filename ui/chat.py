@@ -22,7 +22,7 @@ from copilot.history import ConversationDetail, HistoryError, Message, Rating
 from copilot.results import Citation, Notice
 from copilot.text.lang import detect_language
 from ui.context import AppContext
-from ui.deal_form import FIELDS, DealForm, deal_form, deal_from_values, values_from_deal
+from ui.deal_form import DealForm, deal_form, deal_from_values, form_values, values_from_deal
 from ui.render import citation_message, notices_md, safe_md
 
 log = logging.getLogger("ui.chat")
@@ -254,25 +254,8 @@ def build_chat_tab(ctx: AppContext) -> ChatTab:
         stage: str,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
-        values = dict(
-            zip(
-                FIELDS,
-                (
-                    customer,
-                    industry,
-                    scenario,
-                    region,
-                    language,
-                    audience,
-                    pains,
-                    goals,
-                    systems,
-                    budget,
-                    timeline,
-                    stage,
-                ),
-                strict=True,
-            )
+        values = form_values(
+            customer, industry, scenario, region, language, audience, pains, goals, systems, budget, timeline, stage
         )
         yield from stream_reply(ctx, message, conversation_id, values, owner_of(request))
 

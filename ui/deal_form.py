@@ -93,6 +93,11 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def form_values(*values: Any) -> dict[str, Any]:
+    """The deal panel's component values (in FIELDS order) by field name."""
+    return dict(zip(FIELDS, values, strict=True))
+
+
 def deal_from_values(values: dict[str, Any], message_lang: str | None = None) -> Deal:
     """Build the deal from the form's values; raises DealError naming the field that is wrong."""
     data: dict[str, Any] = {"scenario": values.get("scenario") or "traceability"}
