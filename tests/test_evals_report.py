@@ -6,22 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
+from browser_support import CHROMIUM, CHROMIUM_FLAGS
 
 from evals.models import CaseResult, JudgeScore, MetricResult, SkillOutput
 from evals.report import histogram, render_report
 from evals.summary import summarise
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
+CHROMIUM_ARGS = [flag for flag in CHROMIUM_FLAGS if flag != "--headless"]  # Playwright adds it
 MANIFEST = {"suite": "skills", "dataset": "skills.yaml", "dataset_sha256": "0" * 64, "provider": "offline", "seed": 0}
 
 
@@ -66,9 +57,10 @@ def test_histogram_bins() -> None:
     assert histogram([0.0, 0.19, 0.5, 0.99, 1.0, 1.0]) == [2, 0, 1, 0, 3]
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (apt-get install chromium)")
 def test_report_opens_in_headless_chromium_without_errors(tmp_path: Path, kb: Any, shipped_index: Any) -> None:
     from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.is_file(), "Debian's chromium is required: apt-get install chromium (make check installs it)"
 
     from evals.runner import RunConfig, run_suite
 

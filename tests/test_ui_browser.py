@@ -16,24 +16,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_FLAGS
 from docx import Document as DocxDocument
 from samples import deal_for
 from ui_support import clone_shipped_index, running_app
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 TIMEOUT_MS = 60_000
 
 
