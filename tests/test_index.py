@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -230,3 +231,26 @@ def test_reads_are_paged(small: tuple[Settings, ChunkStore, Path], monkeypatch: 
     assert len(store.rows()) == 6
     assert sorted(store.manifest()) == ["case-invoice", "case-mango", "policy-privacy"]
     assert index_corpus(settings, store).unchanged == 3
+
+
+def test_openai_compatible_embedding_endpoint(tmp_path: Path, openai_server: Any) -> None:
+    """The optional embedder: vectors from an OpenAI-compatible /embeddings endpoint, in their own collection."""
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, DOCS)
+    settings = Settings(
+        home=tmp_path / "home",
+        corpus_dir=corpus,
+        embedding="openai",
+        embedding_model="test-embedder",
+        embedding_base_url=openai_server.base_url,
+    )
+    store = ChunkStore.open(settings)
+    assert store.collection_name == "nego-nego-openai-compatible"
+    report = index_corpus(settings, store)
+    assert (report.added, report.chunks) == (3, 6)
+    embedding_calls = [r for r in openai_server.requests if r.path.endswith("/embeddings")]
+    assert embedding_calls and embedding_calls[0].body["model"] == "test-embedder"
+    hits = Retriever(store).search("发票 重复报销", k=1)
+    assert hits[0].doc_id == "case-invoice"  # BM25 carries it; the endpoint's vectors join the fusion
+    # Reopening the collection uses the same (registered) embedder, never Chroma's downloading default.
+    assert ChunkStore.open(settings).collection.count() == 6
