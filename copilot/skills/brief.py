@@ -15,6 +15,7 @@ from copilot.results import BriefResult, Citation, TalkingPoint
 from copilot.skills.explain import explain_offline
 from copilot.skills.fit import fit_offline
 from copilot.skills.objection import objection_offline
+from copilot.skills.passages import sources_section
 from copilot.skills.plan import plan_offline
 from copilot.skills.risks import risks_offline
 from copilot.vocabulary import SCENARIOS
@@ -171,7 +172,6 @@ _HEADINGS = {
         "questions": "探询问题",
         "next": "下一步",
         "proof": "依据",
-        "sources": "来源",
         "concern": "真实顾虑",
         "ask_back": "反问",
     },
@@ -188,7 +188,6 @@ _HEADINGS = {
         "questions": "Discovery questions",
         "next": "Next steps",
         "proof": "proof",
-        "sources": "Sources",
         "concern": "Underlying concern",
         "ask_back": "Ask back",
     },
@@ -245,9 +244,5 @@ def render_brief(brief: BriefResult, kb: KnowledgeBase) -> str:
     parts.append(f"## {h['fit']}\n{_section_body(brief.fit.text)}")
     parts.append(f"## {h['questions']}\n" + "\n".join(f"- {q}" for q in brief.discovery_questions))
     parts.append(f"## {h['next']}\n" + "\n".join(f"- {s}" for s in brief.next_steps))
-    sources = []
-    for c in brief.citations:
-        if c.title not in sources:
-            sources.append(c.title)
-    parts.append(f"## {h['sources']}\n" + "\n".join(f"- {title}" for title in sources))
+    parts.append(sources_section(brief.citations, lang))
     return "\n\n".join(parts) + "\n"

@@ -37,7 +37,8 @@ from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
 from copilot.results import FitResult
-from copilot.skills.sourcing import Sourcer, sources_markdown
+from copilot.skills.passages import sources_section
+from copilot.skills.sourcing import Sourcer
 from copilot.text.segment import tokenize
 from copilot.vocabulary import Language
 
@@ -361,5 +362,5 @@ def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
         lines += ["", tx["confirm"], *[f"- {c}" for c in confirm]]
     if result.alternative:
         lines += ["", tx["alternative"], result.alternative]
-    lines += ["", sources_markdown(result.citations, result.language)]
+    lines += ["", sources_section(result.citations, result.language, level=3)]
     return "\n".join(lines).strip() + "\n"

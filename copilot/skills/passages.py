@@ -147,11 +147,13 @@ def clause(text: str, lang: str, *, lower: bool = True) -> str:
     return lower_first(text, lang) if lower else text
 
 
-def sources_section(citations: Sequence[Citation], lang: str) -> str:
-    """The "来源 / Sources" list of the cited titles, in citation order."""
+def sources_section(citations: Sequence[Citation], lang: str, level: int = 2) -> str:
+    """The "来源 / Sources" list: each cited document once, in citation order, under a heading of `level`."""
+    seen: set[str] = set()
     titles: list[str] = []
     for c in citations:
-        if c.title not in titles:
+        if c.doc_id not in seen:
+            seen.add(c.doc_id)
             titles.append(c.title)
-    heading = "## 来源" if lang == "zh" else "## Sources"
+    heading = "#" * level + (" 来源" if lang == "zh" else " Sources")
     return heading + "\n" + "\n".join(f"- {t}" for t in titles) if titles else ""

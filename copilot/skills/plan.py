@@ -24,7 +24,8 @@ from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
 from copilot.results import KpiOut, Notice, PhaseOut, PlanResult, ValueMetricOut
 from copilot.skills.goal_numbers import BuyerNumber, Family, buyer_numbers
-from copilot.skills.sourcing import Sourcer, sources_markdown
+from copilot.skills.passages import sources_section
+from copilot.skills.sourcing import Sourcer
 from copilot.text.segment import stem, tokenize
 from copilot.vocabulary import Language
 
@@ -451,5 +452,5 @@ def render_plan(result: PlanResult, deal: Deal) -> str:
             lines.append(line)
     if result.notices:
         lines += ["", *[f"> {n.message}" for n in result.notices]]
-    lines += ["", sources_markdown(result.citations, lang)]
+    lines += ["", sources_section(result.citations, lang, level=3)]
     return "\n".join(lines).strip() + "\n"

@@ -34,7 +34,8 @@ from copilot.grounding import Grounding
 from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Notice, RiskItem, RisksResult
-from copilot.skills.sourcing import Sourcer, sources_markdown
+from copilot.skills.passages import sources_section
+from copilot.skills.sourcing import Sourcer
 from copilot.vocabulary import REGIONS, RISK_CATEGORIES, SCENARIOS, Language
 
 TARGET_ITEMS = 10
@@ -301,5 +302,5 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
             lines += ["", lb["mitigations"], *[f"- {m}" for m in item.mitigations]]
         if item.evidence:
             lines += ["", lb["evidence"] + lb["sep"].join(titles.get(e, e) for e in item.evidence)]
-    lines += ["", sources_markdown(result.citations, lang)]
+    lines += ["", sources_section(result.citations, lang, level=3)]
     return "\n".join(lines).strip() + "\n"

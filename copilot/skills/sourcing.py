@@ -87,14 +87,3 @@ def _join(sentences: list[str]) -> str:
     for sentence in sentences[1:]:
         text += ("" if text[-1] in "。！？；”」）" else " ") + sentence
     return text
-
-
-def sources_markdown(citations: list[Citation], lang: str) -> str:
-    """The "Sources" list of a result: each cited document once, in citation order."""
-    seen: set[str] = set()
-    lines = ["### 来源" if lang == "zh" else "### Sources"]
-    for citation in citations:
-        if citation.doc_id not in seen:
-            seen.add(citation.doc_id)
-            lines.append(f"- {citation.title}")
-    return "\n".join(lines)
