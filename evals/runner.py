@@ -23,6 +23,7 @@ written in dataset order whatever order the threads finish in.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -93,7 +94,8 @@ def cache_dir(settings: Settings) -> Path:
 
 
 def new_run_id(suite: str, now: datetime | None = None) -> str:
-    return f"{(now or datetime.now(UTC)).strftime('%Y%m%d-%H%M%S')}-{suite}"
+    """Sortable by time; the random tail keeps two runs started in the same second apart."""
+    return f"{(now or datetime.now(UTC)).strftime('%Y%m%d-%H%M%S')}-{suite}-{secrets.token_hex(2)}"
 
 
 def open_models(settings: Settings, provider: str, judge_provider: str | None) -> Models:

@@ -14,6 +14,7 @@ import base64
 import gzip
 import hashlib
 import os
+import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -100,9 +101,11 @@ def ensure_tiktoken_cache(cache_dir: Path) -> Path:
     for name, key in _CACHE_KEY.items():
         target = cache_dir / key
         if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != _EXPECTED_SHA256[name]:
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(_bpe_bytes(name))
-            tmp.replace(target)
+            # A unique temp name: workers starting at once on a fresh NEGO_HOME must not share one.
+            fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=f".{key}.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as out:
+                out.write(_bpe_bytes(name))
+            os.replace(tmp, target)
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir))
     return cache_dir
 
