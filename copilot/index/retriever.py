@@ -17,6 +17,7 @@ import numpy as np
 from copilot.corpus.models import Source
 from copilot.index.indexer import embedding_text
 from copilot.index.models import Hit, SearchFilters
+from copilot.index.retriever_cache import Snapshot, SnapshotCache, build_bm25
 from copilot.index.store import ChunkRow, ChunkStore
 from copilot.text.lang import detect_language
 from copilot.text.segment import tokenize
@@ -49,8 +50,12 @@ class Retriever:
         sparse_weight: float = SPARSE_WEIGHT,
         dense_weight: float = DENSE_WEIGHT,
         rrf_k: int = RRF_K,
+        cache: bool = True,
     ) -> None:
+        """`cache`: reuse the snapshot saved on disk by the last open of an unchanged store
+        (copilot/index/retriever_cache.py); results are the same either way."""
         self.store = store
+        self._cache = SnapshotCache.for_store(store) if cache else None
         self.sparse_weight = sparse_weight
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
@@ -62,27 +67,36 @@ class Retriever:
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload chunks from the store (after indexing) and rebuild the sparse index."""
-        import bm25s
-
-        rows = sorted(self.store.rows(), key=lambda r: r.chunk_id)
+        """Reload chunks from the store (after indexing) and rebuild the sparse index, or reuse the cached ones."""
+        snapshot = self._snapshot()
+        rows = snapshot.rows
         self.rows = rows
         self._vectors = {}
         self._position = {r.chunk_id: i for i, r in enumerate(rows)}
         self._doc_chunks: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
             self._doc_chunks.setdefault(r.doc_id, []).append(i)
-        self._bm25: Any = None
-        if rows:
-            bm25 = bm25s.BM25()
-            bm25.index([r.tokens or ["\u2205"] for r in rows], show_progress=False)
-            self._bm25 = bm25
+        self._bm25: Any = snapshot.bm25
         self._field_values: dict[str, np.ndarray] = {
             "type": np.array([r.type for r in rows], dtype=object),
             "lang": np.array([r.lang for r in rows], dtype=object),
         }
         self._scenarios = [set(r.scenarios) for r in rows]
         self._regions = [set(r.regions) for r in rows]
+
+    def _snapshot(self) -> Snapshot:
+        cache = self._cache
+        key = cache.key(self.store) if cache is not None else None
+        if cache is not None and key is not None:
+            cached = cache.load(key)
+            if cached is not None:
+                return cached
+        rows = sorted(self.store.rows(), key=lambda r: r.chunk_id)
+        snapshot = Snapshot(rows, build_bm25(rows))
+        # Saved only if nothing was written to the store while it was read: never a snapshot under a wrong key.
+        if cache is not None and key is not None and cache.key(self.store) == key:
+            cache.save(key, snapshot)
+        return snapshot
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -199,10 +213,16 @@ class Retriever:
 
         wanted = filters.language or detect_language(query)
         strict = filters.language is not None
-        candidates = {doc_id: self._candidates(doc_id, wanted, strict) for doc_id, _ in ordered[: k + 10]}
-        missing = [
-            i for positions in candidates.values() if not any(i in dense_by for i in positions) for i in positions
-        ]
+        # The documents returned: the first k that have a passage to show. Only their passages are scored
+        # below (profiled: fetching stored vectors was the largest cost of a search).
+        chosen: list[tuple[str, float, list[int]]] = []
+        for doc_id, score in ordered:
+            positions = self._candidates(doc_id, wanted, strict)
+            if positions:
+                chosen.append((doc_id, score, positions))
+                if len(chosen) >= k:
+                    break
+        missing = [i for _, _, positions in chosen if not any(i in dense_by for i in positions) for i in positions]
         if missing:
             # The wanted-language passages of these documents were not among the dense candidates
             # (typically a cross-lingual match): score them against the query directly.
@@ -213,21 +233,12 @@ class Retriever:
                 if vector is not None:
                     dense_by[i] = float(vector @ query_vector)
         hits: list[Hit] = []
-        found = 0
-        for doc_id, score in ordered:
-            positions = candidates.get(doc_id)
-            if positions is None:
-                positions = self._candidates(doc_id, wanted, strict)
-            if not positions:
-                continue
+        for _doc_id, score, positions in chosen:
             best = sorted(
                 positions, key=lambda i: (-dense_by.get(i, -1.0), -sparse_by.get(i, 0.0), self.rows[i].chunk_id)
             )
             for index in best[:per_doc]:
                 hits.append(self._hit(self.rows[index], score, dense_by.get(index), sparse_by.get(index)))
-            found += 1
-            if found >= k:
-                break
         return hits
 
     def _doc_order(self, ranked: list[_Scored]) -> list[str]:
