@@ -18,7 +18,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.corpus.loader import MARKDOWN_SUFFIXES, YAML_SUFFIXES, Problem, load_corpus, load_file
+from copilot.corpus.loader import (
+    MARKDOWN_SUFFIXES,
+    MAX_FILE_BYTES,
+    YAML_SUFFIXES,
+    Problem,
+    load_corpus,
+    load_file,
+)
 from copilot.corpus.models import Document, Source
 from copilot.corpus.references import check_references
 from copilot.export import write_atomic
@@ -89,10 +96,20 @@ def document_view(kb: KnowledgeBase, doc_id: str, lang: str) -> DocumentView | N
     )
 
 
+def _shown_name(name: str) -> str:
+    """The name as a message may show it: control characters escaped, at most 80 characters."""
+    if not name:
+        return "(no name)"
+    shown = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in name)
+    return shown if len(shown) <= 80 else shown[:77] + "…"
+
+
 def _name_problem(name: str) -> Problem | None:
-    shown = name or "(no name)"
-    if not name or "/" in name or "\\" in name or name.startswith(".") or not _SAFE_NAME.match(name):
+    shown = _shown_name(name)
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not _SAFE_NAME.fullmatch(name):
         return Problem(shown, 1, "file name", "use a plain file name of letters, digits, '-', '_' and '.' (no folders)")
+    if ".." in name:
+        return Problem(shown, 1, "file name", "must not contain '..'")
     suffix = Path(name).suffix.lower()
     if suffix not in MARKDOWN_SUFFIXES | YAML_SUFFIXES:
         return Problem(name, 1, "file name", "must end in .md (case, policy, method) or .yaml/.yml (glossary, risk…)")
@@ -106,6 +123,8 @@ def validate_document(settings: Settings, name: str, content: bytes) -> tuple[li
     problem = _name_problem(name)
     if problem is not None:
         return [], [problem]
+    if len(content) > MAX_FILE_BYTES:
+        return [], [Problem(name, 1, "file", f"too large: {len(content):,} bytes (limit {MAX_FILE_BYTES:,})")]
     with tempfile.TemporaryDirectory(prefix="nego-add-") as tmp:
         candidate = Path(tmp) / name
         candidate.write_bytes(content)

@@ -52,6 +52,8 @@ DEFAULT_MAX_CHARS: dict[str, int] = {
     "brief": 60000,
 }
 MAX_OVERSIZED_CHARS = 200_000
+MAX_DATASET_BYTES = 20_000_000
+"""A dataset file larger than this is refused before it is read (the shipped ones are far below)."""
 
 
 class DatasetError(ValueError):
@@ -174,7 +176,11 @@ def _validation_lines(
     problems = []
     for err in exc.errors():
         loc = (*prefix, *[p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))])
-        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] in ("model_type", "dict_type"):
+            msg = "expected a mapping of fields"
         problems.append((line_for(loc), f"{path}:{line_for(loc)}: {_field(loc)}: {msg}"))
     return problems
 
@@ -186,7 +192,10 @@ def _load_yaml(path: Path, text: str, model: type[Strict]) -> list[Any]:
         raise DatasetError(f"{path}:{exc.line}: {exc.message}") from exc
     if root is None:
         raise DatasetError(f"{path}:1: cases: the dataset is empty")
-    data = construct(root)
+    try:
+        data = construct(root)
+    except YamlSyntaxError as exc:
+        raise DatasetError(f"{path}:{exc.line}: {exc.message}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise DatasetError(f"{path}:1: cases: expected a mapping with a list under 'cases'")
     unknown = sorted(set(data) - {"cases", "defaults"})
@@ -217,7 +226,10 @@ def _load_jsonl(path: Path, text: str, model: type[Strict]) -> list[Any]:
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append((number, f"{path}:{number}: json: {exc.msg}"))
+            problems.append((number, f"{path}:{number}: json: {exc.msg} (column {exc.colno})"))
+            continue
+        except RecursionError:
+            problems.append((number, f"{path}:{number}: json: nested too deeply"))
             continue
         try:
             cases.append(model.model_validate(raw))
@@ -228,16 +240,37 @@ def _load_jsonl(path: Path, text: str, model: type[Strict]) -> list[Any]:
     return cases
 
 
-def _load(path: Path, model: type[Strict]) -> list[Any]:
+def read_dataset_text(path: Path) -> str:
+    """A dataset file's text, or DatasetError naming the file (and line) when it cannot be one."""
+    if path.is_dir():
+        raise DatasetError(f"{path}: is a folder, not a dataset file")
     if not path.is_file():
         raise DatasetError(f"{path}: file not found")
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_DATASET_BYTES:
+            raise DatasetError(f"{path}: too large for a dataset: {size:,} bytes (limit {MAX_DATASET_BYTES:,})")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not valid UTF-8 (offset {exc.start})") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DatasetError(
+            f"{path}:{line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from exc
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise DatasetError(f"{path}:{line}: contains NUL bytes: a binary file, not a dataset")
+    return text
+
+
+def _load(path: Path, model: type[Strict]) -> list[Any]:
+    text = read_dataset_text(path)
     cases = _load_jsonl(path, text, model) if path.suffix == ".jsonl" else _load_yaml(path, text, model)
     if not cases:
-        raise DatasetError(f"{path}: no cases")
+        raise DatasetError(f"{path}:1: cases: the dataset holds no cases")
     seen: set[str] = set()
     for case in cases:
         if case.id in seen:

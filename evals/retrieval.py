@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from copilot.index.models import SearchFilters
 from copilot.index.retriever import Mode, Retriever
 from copilot.vocabulary import DocType, Language, ScenarioKey
+from evals.cases import DatasetError as CasesDatasetError
+from evals.cases import read_dataset_text
 
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
 SLICES = ("zh", "en", "cross", "all")
@@ -50,29 +52,39 @@ def default_dataset() -> Path:
 
 
 def load_gold(path: Path) -> list[GoldQuery]:
-    if not path.is_file():
-        raise DatasetError(f"{path}: file not found")
+    """Gold queries from a JSONL file (one JSON object per line); problems name file, line and field."""
+    try:
+        text = read_dataset_text(path)
+    except CasesDatasetError as exc:
+        raise DatasetError(str(exc)) from exc
     queries: list[GoldQuery] = []
     seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{number}: json: {exc.msg}") from exc
+            raise DatasetError(
+                f"{path}:{number}: json: {exc.msg} (column {exc.colno}); expected one JSON object per line"
+            ) from exc
+        except RecursionError as exc:
+            raise DatasetError(f"{path}:{number}: json: nested too deeply") from exc
+        if not isinstance(data, dict):
+            raise DatasetError(f"{path}:{number}: line: expected a JSON object, got {type(data).__name__}")
         try:
             query = GoldQuery.model_validate(data)
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "line"
-            raise DatasetError(f"{path}:{number}: {field}: {err['msg']}") from exc
+            msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+            raise DatasetError(f"{path}:{number}: {field}: {msg}") from exc
         if query.id in seen:
             raise DatasetError(f"{path}:{number}: id: duplicate id {query.id!r}")
         seen.add(query.id)
         queries.append(query)
     if not queries:
-        raise DatasetError(f"{path}: no queries")
+        raise DatasetError(f"{path}:1: queries: the dataset holds no queries")
     return queries
 
 

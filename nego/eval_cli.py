@@ -31,6 +31,21 @@ def _resolve_run(settings_home: Path, run: str) -> Path:
     fail(f"no eval run {run!r} (neither a directory nor a run id under {settings_home / 'evals' / 'runs'})")
 
 
+def _check_dataset(suite: str, dataset: Path | None) -> None:
+    """Validate a --dataset before anything slow (opening the index, models) so a typo fails at once."""
+    if dataset is None:
+        return
+    from evals.cases import DatasetError, load_adversarial_cases, load_skill_cases
+    from evals.retrieval import DatasetError as GoldDatasetError
+    from evals.retrieval import load_gold
+
+    loaders = {"skills": load_skill_cases, "adversarial": load_adversarial_cases, "retrieval": load_gold}
+    try:
+        loaders[suite](dataset)
+    except (DatasetError, GoldDatasetError) as exc:
+        fail(str(exc))
+
+
 @eval_app.command("run")
 def eval_run(
     suite: Annotated[str, typer.Option("--suite", help="skills, adversarial or retrieval.")],
@@ -64,6 +79,7 @@ def eval_run(
     from evals.summary import summary_markdown
 
     settings = load_settings(config)
+    _check_dataset(suite, dataset)
     out_dir = out or runs_dir(settings) / (run_id or new_run_id(suite))
     run_config = RunConfig(
         suite=suite,  # type: ignore[arg-type]
@@ -156,9 +172,14 @@ def eval_gate(
     thresholds = thresholds or default_thresholds()
     settings = load_settings(config)
     try:
-        summary, _ = load_run(_resolve_run(settings.home_dir, run))
         table = load_thresholds(thresholds)
-    except (RunDirError, ThresholdError) as exc:
+    except ThresholdError as exc:
+        fail(str(exc))
+    except UnicodeDecodeError as exc:
+        fail(f"{thresholds}: not valid UTF-8 (offset {exc.start})")
+    try:
+        summary, _ = load_run(_resolve_run(settings.home_dir, run))
+    except RunDirError as exc:
         fail(str(exc))
     if summary.suite not in table:
         fail(f"{thresholds}: no thresholds for suite {summary.suite!r}")

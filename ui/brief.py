@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.deal import DealError, load_deal
+from copilot.deal import Deal, DealError, load_deal
 from copilot.export import FORMATS, export_brief
 from copilot.knowledge import KnowledgeError
 from copilot.results import BriefResult
@@ -24,6 +24,22 @@ def export_name(customer: str) -> str:
     """A file name stem from the customer's name (letters of any script, digits, '-')."""
     stem = re.sub(r"[^\w-]+", "-", customer, flags=re.UNICODE).strip("-_")[:40]
     return f"brief-{stem}" if stem else "brief"
+
+
+def load_deal_file(path: str | None) -> tuple[str, Deal | None]:
+    """An uploaded deal file: (notice, deal), the deal None with the problems in the notice.
+
+    Messages name the file by its own name, not the server's upload folder.
+    """
+    if not path:
+        return "", None
+    name = Path(path).name
+    try:
+        deal = load_deal(Path(path))
+    except DealError as exc:
+        message = str(exc).replace(str(path), name)
+        return "⚠ 交易文件有误 / The deal file has problems:\n\n```text\n" + message + "\n```", None
+    return f"已载入 / Loaded {safe_md(name)}", deal
 
 
 def brief_outputs(ctx: AppContext, brief: BriefResult) -> tuple[Any, ...]:
@@ -70,14 +86,8 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm) -> None:
     inputs = form.components()
 
     def load_file(path: str | None) -> tuple[Any, ...]:
-        if not path:
-            return "", *values_from_deal(None)
-        try:
-            deal = load_deal(Path(path))
-        except DealError as exc:
-            message = str(exc).replace(str(path), Path(path).name)
-            return "⚠ 交易文件有误 / The deal file has problems:\n\n```\n" + message + "\n```", *values_from_deal(None)
-        return f"已载入 / Loaded {safe_md(Path(path).name)}", *values_from_deal(deal)
+        notice, deal = load_deal_file(path)
+        return notice, *values_from_deal(deal)
 
     deal_file.upload(load_file, [deal_file], [notices, *inputs], api_name="load_deal_file")
     copy_btn.click(lambda *values: values, chat_form.components(), inputs, api_visibility="private")

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from copilot.corpus.loader import MAX_FILE_BYTES, Problem
 from copilot.index.indexer import index_status
 from copilot.index.models import SearchFilters
 from copilot.index.retriever import QueryError
@@ -85,7 +86,15 @@ def pasted_name(text: str, fmt: str) -> str:
 def add_doc(ctx: AppContext, upload: str | None, pasted: str, fmt: str, progress: gr.Progress) -> tuple[str, str]:
     if upload:
         path = Path(upload)
-        name, content = path.name, path.read_bytes()
+        name = path.name
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                problem = Problem(name, 1, "file", f"too large: {size:,} bytes (limit {MAX_FILE_BYTES:,})")
+                return f"❌ 未索引任何内容 / Nothing was indexed\n\n```text\n{problem}\n```", gr.skip()
+            content = path.read_bytes()
+        except OSError as exc:
+            return f"❌ 未索引任何内容 / Nothing was indexed: cannot read the upload ({exc.strerror})", gr.skip()
     elif (pasted or "").strip():
         name, content = pasted_name(pasted, fmt), pasted.encode("utf-8")
     else:

@@ -50,6 +50,8 @@ class Problem:
 class LoadResult:
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    claimants: dict[str, list[str]] = field(default_factory=dict)
+    """For an id declared by more than one file: every file declaring it, in load order."""
 
     def by_id(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
@@ -119,11 +121,11 @@ def _parse_markdown(text: str, rel: str) -> tuple[list[Document], list[Problem]]
     fm_text = "\n".join(lines[1:end])
     try:
         node = compose(fm_text)
+        if not isinstance(node, yaml.MappingNode):
+            return [], [Problem(rel, 2, "front matter", "must be a mapping of fields")]
+        data = construct(node)
     except YamlSyntaxError as exc:
         return [], [Problem(rel, exc.line + 1, "front matter", exc.message)]
-    if not isinstance(node, yaml.MappingNode):
-        return [], [Problem(rel, 2, "front matter", "must be a mapping of fields")]
-    data = construct(node)
     problems: list[Problem] = []
     meta: MarkdownMeta | None = None
     try:
@@ -158,7 +160,11 @@ def _parse_yaml(text: str, rel: str) -> tuple[list[Document], list[Problem]]:
     problems: list[Problem] = []
     for index, node in enumerate(root.value):
         line = node.start_mark.line + 1
-        data: Any = construct(node)
+        try:
+            data: Any = construct(node)
+        except YamlSyntaxError as exc:
+            problems.append(Problem(rel, exc.line, f"[{index}]", exc.message))
+            continue
         if not isinstance(data, dict):
             problems.append(Problem(rel, line, f"[{index}]", "entry must be a mapping"))
             continue
@@ -202,7 +208,10 @@ def load_file(path: Path, rel: str) -> tuple[list[Document], list[Problem]]:
         return [], [Problem(rel, 1, "file", f"cannot read: {exc.strerror}")]
     if size > MAX_FILE_BYTES:
         return [], [Problem(rel, 1, "file", f"too large: {size:,} bytes (limit {MAX_FILE_BYTES:,})")]
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(rel, 1, "file", f"cannot read: {exc.strerror}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -240,6 +249,7 @@ def load_corpus(root: Path) -> LoadResult:
         for doc in docs:
             first = seen.get(doc.id)
             if first is not None:
+                result.claimants.setdefault(doc.id, [first.path]).append(rel)
                 result.problems.append(
                     Problem(
                         rel, doc.line, "id", f"duplicate id '{doc.id}' (first defined at {first.path}:{first.line})"
