@@ -1,13 +1,17 @@
 """Export a meeting brief as Markdown, JSON or .docx, written atomically.
 
-A file is written to a temporary name beside the target and renamed into place,
-so a crash mid-write never leaves a half-written brief under the real name.
+A file is written to a temporary name beside the target, flushed to disk and
+renamed into place, so a crash mid-write (even `kill -9` or a power cut) leaves
+either the old file or the new one under the real name, never half of one.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -18,18 +22,74 @@ Format = Literal["md", "docx", "json"]
 FORMATS: tuple[Format, ...] = ("md", "docx", "json")
 
 
+STALE_TMP_SECONDS = 3600
+"""A temporary file this old beside the target was left by a writer that was killed: it is removed."""
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp)` on a temp file in `path`'s folder, then rename it to `path`."""
+    """Call `write(tmp)` on a temp file in `path`'s folder, then rename it to `path`.
+
+    The temp file is fsynced before the rename (and the folder after it), so the rename
+    never publishes data still in flight. The file gets the target's current permissions,
+    or the usual ones for a new file (mkstemp's 0600 would hide an export from the group).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask can only be read by setting it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not possible on every platform: the rename itself is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files of earlier writes to `path` that were killed before their rename, if old enough."""
+    now = time.time()
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                tmp.unlink()
+        except OSError:
+            continue
 
 
 def brief_to_markdown(brief: BriefResult) -> str:

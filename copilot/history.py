@@ -18,6 +18,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -136,9 +137,12 @@ class History:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with self._connect() as conn:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(f"{path.parent}: cannot create the data directory: {exc.strerror or exc}") from exc
+        try:
+            with contextlib.closing(self._connect()) as conn:
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
                     raise HistoryError(f"{path}: cannot switch the history database to WAL mode (got {mode})")
@@ -147,8 +151,8 @@ class History:
                     raise HistoryError(
                         f"{path}: written by a newer version (schema {version}); upgrade nego to read it"
                     )
-                conn.executescript(_SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                # One transaction: a process killed while creating the schema leaves none of it.
+                conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{path}: the history database cannot be used: {exc}") from exc
 

@@ -8,7 +8,10 @@ imported inside commands so `nego --help` stays fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -34,26 +37,68 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _setting_source(name: str, config: Path | None) -> str:
+    """Where a bad setting came from, for the message: its NEGO_* variable, else the config file."""
+    env = f"NEGO_{name.upper()}"
+    if env in os.environ:
+        return env
+    path = config or (Path(os.environ["NEGO_CONFIG"]) if os.environ.get("NEGO_CONFIG") else None)
+    if path is None:
+        home = Path(os.environ.get("NEGO_HOME", "~/.nego")).expanduser()
+        path = home / "config.toml" if (home / "config.toml").is_file() else None
+    return f"{path}: {name}" if path is not None else name
+
+
+def _check_home(settings: Settings) -> None:
+    """The data folder must be a folder we can write: say so now, not as a failure deep in Chroma or SQLite."""
+    home = settings.home_dir
+    if home.exists() and not home.is_dir():
+        fail(f"data folder {home} (NEGO_HOME) is a file, not a folder")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"data folder {home} (NEGO_HOME) cannot be created: {exc.strerror}")
+    if not os.access(home, os.W_OK | os.X_OK):
+        fail(f"data folder {home} (NEGO_HOME) is not writable")
+
+
 def load_settings(config: Path | None) -> Settings:
     from pydantic import ValidationError
 
     try:
-        return Settings.load(config_file=config)
+        settings = Settings.load(config_file=config)
     except ConfigFileError as exc:
         fail(str(exc))
     except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        fail(f"invalid settings: {details}")
+        details = []
+        for e in exc.errors():
+            name = ".".join(str(p) for p in e["loc"])
+            got = f" (got {e['input']!r})" if e["type"] == "literal_error" else ""
+            details.append(f"{_setting_source(name, config)}: {e['msg']}{got}")
+        fail(f"invalid settings: {'; '.join(details)}")
+    _check_home(settings)
+    return settings
 
 
-def open_store(settings: Settings) -> Any:
-    """The index store, or a clear error (never a traceback) when it cannot be opened."""
+def open_store(settings: Settings, recover: bool = False) -> Any:
+    """The index store, or a clear error (never a traceback) when it cannot be opened.
+
+    `recover` (`nego index`): a damaged embedded index is moved aside and a new one is built.
+    """
     from copilot.index.store import ChunkStore, IndexUnavailableError
 
     try:
-        return ChunkStore.open(settings)
+        store = ChunkStore.open(settings, recover=recover)
     except IndexUnavailableError as exc:
         fail(str(exc))
+    if store.moved_aside is not None:
+        typer.secho(
+            f"{store.damage}: moved it aside to {store.moved_aside} (delete it once the new index works); "
+            "indexing the corpus again",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    return store
 
 
 def _check_choice(name: str, value: str | None, allowed: Collection[str]) -> None:
@@ -72,15 +117,18 @@ def index(
     config: ConfigOpt = None,
 ) -> None:
     """Validate the corpus and bring the index up to date (only changed documents are embedded)."""
+    settings = load_settings(config)  # bad settings fail before the heavy imports below
+    if corpus is not None and not corpus.is_dir():
+        fail(f"--corpus: directory not found: {corpus}")
+    if corpus is None and not settings.corpus_path.is_dir():
+        # Indexing a corpus that is not there would empty the index: refuse instead.
+        fail(f"corpus directory not found: {settings.corpus_path} (NEGO_CORPUS_DIR / corpus_dir); nothing indexed")
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from copilot.index.indexer import StrictIndexError, index_corpus
 
-    settings = load_settings(config)
-    if corpus is not None and not corpus.is_dir():
-        fail(f"--corpus: directory not found: {corpus}")
-    store = open_store(settings)
+    store = open_store(settings, recover=True)
     with Progress(
         TextColumn("indexing"),
         BarColumn(),
@@ -122,13 +170,13 @@ def search(
     _check_choice("scenario", scenario, SCENARIOS)
     _check_choice("region", region, REGIONS)
     _check_choice("lang", lang, LANGUAGES)
+    settings = load_settings(config)
     from copilot.index.models import SearchFilters
     from copilot.index.retriever import QueryError, Retriever
 
-    settings = load_settings(config)
     store = open_store(settings)
     if store.count() == 0:
-        fail("the index is empty: run `nego index` first")
+        fail(f"the index at {store.where} is empty: run `nego index` first")
     retriever = Retriever(store)
     try:
         hits = retriever.search(
@@ -155,17 +203,17 @@ def eval_retrieval(
     config: ConfigOpt = None,
 ) -> None:
     """Recall@5 and MRR@10 of BM25 only, dense only and hybrid on the gold queries."""
+    settings = load_settings(config)
     from copilot.index.retriever import Retriever
     from evals.retrieval import DatasetError, default_dataset, evaluate, format_table, load_gold
 
-    settings = load_settings(config)
     try:
         gold = load_gold(dataset or default_dataset())
     except DatasetError as exc:
         fail(str(exc))
     store = open_store(settings)
     if store.count() == 0:
-        fail("the index is empty: run `nego index` first")
+        fail(f"the index at {store.where} is empty: run `nego index` first")
     report = evaluate(Retriever(store), gold)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -258,8 +306,8 @@ def ask(
     config: ConfigOpt = None,
 ) -> None:
     """A grounded answer with citations, or a clear "the knowledge base has nothing on this"."""
-    if not question.strip():
-        fail("the question is empty")
+    if _blank(question):
+        fail("the question is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, required=False)
     _emit(_copilot(config, provider, lang).ask(question, deal, lang), as_json)
 
@@ -281,8 +329,8 @@ def explain(
     config: ConfigOpt = None,
 ) -> None:
     """Turn jargon into a business-outcome story for the audience, with proof from a real case."""
-    if not text.strip():
-        fail("the text to explain is empty")
+    if _blank(text):
+        fail("the text to explain is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
     _emit(_copilot(config, provider, lang).explain(deal, text, lang), as_json)
 
@@ -361,8 +409,8 @@ def objection(
     config: ConfigOpt = None,
 ) -> None:
     """The concern behind an objection, a response with proof, and a question back."""
-    if not text.strip():
-        fail("the objection is empty")
+    if _blank(text):
+        fail("the objection is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region)
     _emit(_copilot(config, provider, lang).objection(deal, text, lang), as_json)
 
@@ -487,7 +535,7 @@ def doctor(config: ConfigOpt = None) -> None:
         detail = f"{status.documents} documents, {status.chunks} chunks, last update {status.last_update or 'never'}"
         if todo:
             detail += f"; {todo} document(s) to (re)index: run `nego index`"
-        report(fresh, "index", detail)
+        report(fresh, "index", f"{detail} ({status.location})")
     except IndexUnavailableError as exc:
         report(False, "index", str(exc))
     check = check_connection(settings, settings.language)
@@ -497,12 +545,59 @@ def doctor(config: ConfigOpt = None) -> None:
         raise typer.Exit(1)
 
 
+def _blank(text: str) -> bool:
+    from copilot.text.limits import is_blank
+
+    return is_blank(text)
+
+
+def _crash_report(exc: BaseException) -> str:
+    """Write the traceback of an unexpected error to a file; the user sees one line naming that file."""
+    with tempfile.NamedTemporaryFile("w", prefix="nego-error-", suffix=".log", delete=False) as out:
+        traceback.print_exception(exc, file=out)
+    return out.name
+
+
 def main() -> None:
+    """The `nego` entry point: every failure ends in one `error: ...` line on stderr, never a traceback.
+
+    Usage errors (a bad option value, an unknown option) exit 2, like typer's own handling but
+    on one line; an unexpected error exits 1 and leaves its traceback in a log file for a bug report.
+    """
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    from copilot.inputs import EmptyInputError
+
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        help_text = exc.format_message().strip()  # typer's rich mode has already printed the help
+        if help_text:
+            typer.echo(help_text, err=True)
+        sys.exit(2)
+    except UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        typer.secho(f"error: {' '.join(exc.format_message().split())}{hint}", fg=typer.colors.RED, err=True)
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        typer.secho(f"error: {' '.join(exc.format_message().split())}", fg=typer.colors.RED, err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except EmptyInputError as exc:  # e.g. a question of control characters only: a usage error
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except Exception as exc:  # the last line of defence: no traceback reaches a user
+        log = _crash_report(exc)
+        message = " ".join(str(exc).split())[:300]
+        typer.secho(
+            f"error: unexpected {type(exc).__name__}: {message} (details in {log}; please report it)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

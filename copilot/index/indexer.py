@@ -6,7 +6,11 @@ store holds exactly its chunk count of chunks, all with the current key.
 Writes are ordered so that an interrupted run (even `kill -9`) leaves a state
 the next run completes without duplicates: new chunks are upserted under
 deterministic ids first, stale ones deleted after, and any document left half
-written fails the completeness check and is redone.
+written fails the completeness check and is redone. Chroma's own files are the
+one thing this ordering cannot protect: a kill while Chroma persists its vector
+index leaves those files torn; the store detects that when it is opened and
+`nego index` moves it aside and indexes anew (copilot/index/integrity.py).
+tests/test_crash_recovery.py kills real runs at each of these points.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from copilot.corpus.loader import load_corpus
+from copilot.corpus.loader import LoadResult, load_corpus
 from copilot.corpus.models import Document
 from copilot.corpus.references import check_references
 from copilot.index.models import IndexReport, IndexStatus
-from copilot.index.store import CHUNKER_VERSION, ChunkRow, ChunkStore, state_file
+from copilot.index.store import CHUNKER_VERSION, ChunkRow, ChunkStore, DocState, state_file
 from copilot.settings import Settings
 from copilot.text.chunking import Chunker
 from copilot.text.segment import tokenize
@@ -107,10 +111,13 @@ def index_corpus(
     fingerprint = _fingerprint(settings, store)
     chunker = Chunker(settings.chunk_max_tokens, settings.tokenizer_encoding)
     manifest = store.manifest()
-    report = IndexReport(documents=len(loaded.documents), problems=problems)
+    held = _held_documents(loaded, manifest)
+    report = IndexReport(documents=len(loaded.documents), problems=problems + list(held.values()))
 
     todo: list[tuple[Document, str, bool]] = []  # (doc, key, existed before)
     for doc in loaded.documents:
+        if doc.id in held:
+            continue
         key = doc_key(doc, fingerprint)
         state = manifest.get(doc.id)
         if state is not None and state.is_complete(key):
@@ -119,7 +126,7 @@ def index_corpus(
             todo.append((doc, key, state is not None))
 
     current_ids = {d.id for d in loaded.documents}
-    removed_docs = [doc_id for doc_id in manifest if doc_id not in current_ids]
+    removed_docs = [doc_id for doc_id in manifest if doc_id not in current_ids and doc_id not in held]
     done = 0
     total = len(todo)
     if progress:
@@ -170,6 +177,41 @@ def index_corpus(
     return report
 
 
+def _held_documents(loaded: LoadResult, manifest: dict[str, DocState]) -> dict[str, str]:
+    """Stored documents a bad file must not remove or replace: doc id -> why it is kept.
+
+    A document whose file now has a problem (invalid YAML, a missing section…)
+    keeps its last indexed version until the file is fixed or deleted. An id that
+    a second file also declares keeps the version already indexed, whichever file
+    sorts first, so a stray copy never overwrites an indexed document.
+    """
+    bad_paths = {p.path for p in loaded.problems}
+    current = loaded.by_id()
+    held: dict[str, str] = {}
+    for doc_id, state in manifest.items():
+        doc = current.get(doc_id)
+        if doc is None:
+            broken = sorted(state.paths & bad_paths)
+            if broken:
+                held[doc_id] = f"{broken[0]}:1: index: kept the indexed version of '{doc_id}' until this file is fixed"
+            continue
+        if doc.path in state.paths:
+            continue
+        contested = sorted(state.paths & set(loaded.claimants.get(doc_id, [])))
+        broken = sorted(state.paths & bad_paths)
+        if contested:
+            held[doc_id] = (
+                f"{doc.path}:{doc.line}: index: '{doc_id}' is already indexed from {contested[0]}; "
+                "the index keeps that version until the duplicate id is resolved"
+            )
+        elif broken:
+            held[doc_id] = (
+                f"{doc.path}:{doc.line}: index: '{doc_id}' is indexed from {broken[0]}, which has problems; "
+                "the index keeps that version until that file is fixed or deleted"
+            )
+    return held
+
+
 def pending_changes(settings: Settings, store: ChunkStore, documents: list[Document]) -> int:
     """How many documents `index_corpus` would add, update or remove (0: the index is up to date)."""
     fingerprint = _fingerprint(settings, store)
@@ -206,5 +248,5 @@ def index_status(settings: Settings, store: ChunkStore) -> IndexStatus:
         chunks=store.count(),
         last_update=last_update,
         embedding=store.embedder.name(),
-        location=store.location,
+        location=store.where,
     )

@@ -1,0 +1,154 @@
+"""What a skill reads from the user: free text cleaned and cut, and a deal within the same token budget.
+
+A chat message, the text to explain, an objection or a question is cleaned
+(control characters, invalid code points and replacement characters removed:
+copilot.text.limits) and cut to `settings.input_max_tokens` with tiktoken. The
+deal's own words (customer, industry, audience, pains, goals, systems,
+constraints: up to 122 items of 500 characters) get the same budget, shared
+fairly: every item is kept, each cut to the same number of tokens at most, so
+a long list of pains cannot push the goals out. Retrieval on a pasted document
+is slow (a 60,000-character deal made a brief take 20 s) and finds nothing
+better, and in LLM mode the prompt must fit the model's context.
+
+Each clean-up or cut comes with a notice, in both languages, saying how much was kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.deal import Deal
+from copilot.results import Notice
+from copilot.settings import Settings
+from copilot.text.limits import clean_text, cut_to_tokens, is_blank, truncation_message
+from copilot.text.tokens import count_tokens
+
+DEAL_LISTS = ("audience", "pains", "goals", "systems")
+CUT_MARK = "…"
+
+
+class EmptyInputError(ValueError):
+    """A skill was given no text to work on (empty, blanks or invisible characters only)."""
+
+    def __init__(self, what: tuple[str, str]) -> None:
+        super().__init__(
+            f"{what[0]}是空的（或只有空白和不可见字符） / {what[1]} is empty (or only blanks and invisible characters)"
+        )
+
+
+class PreparedText(BaseModel):
+    """A user's free text as a skill reads it, and the notices saying what was done to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    notices: list[Notice] = Field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing visible: no text, or only blanks and invisible format characters (zero-width spaces…)."""
+        return is_blank(self.text)
+
+    def required(self, what: tuple[str, str]) -> str:
+        """The text; EmptyInputError naming `what` (zh, en) if there is none."""
+        if self.empty:
+            raise EmptyInputError(what)
+        return self.text
+
+
+def prepare_text(text: str, settings: Settings, what: tuple[str, str] = ("消息", "The message")) -> PreparedText:
+    """`text` cleaned and cut to `settings.input_max_tokens`; `what` names it in the notices (zh, en)."""
+    cleaned = clean_text(text)
+    notices: list[Notice] = []
+    if cleaned.removed and cleaned.text:
+        notices.append(
+            Notice(
+                kind="info",
+                message=f"{what[0]}中有 {cleaned.removed:,} 个控制字符或无法识别的字符，已删除 / "
+                f"{what[1]} contained {cleaned.removed:,} control or unreadable characters; they were removed",
+            )
+        )
+    cut = cut_to_tokens(cleaned.text, settings.input_max_tokens, settings.tokenizer_encoding)
+    if cut.was_cut:
+        cut = replace(cut, total_chars=len(text))  # tell the user about what they sent, not the cleaned text
+        message = truncation_message(what[0], what[1], cut, settings.input_max_tokens)
+        notices.append(Notice(kind="truncated", message=message))
+    return PreparedText(text=cut.text, notices=notices)
+
+
+def _share(counts: list[int], budget: int) -> int:
+    """The largest per-item cap c with sum(min(n, c)) <= budget ("water filling")."""
+    remaining, left = budget, len(counts)
+    for n in sorted(counts):
+        if n * left > remaining:
+            return max(1, remaining // left)
+        remaining -= n
+        left -= 1
+    return max(counts, default=0)
+
+
+def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
+    """`deal` with its free text cleaned and, if it exceeds `settings.input_max_tokens`, every item cut to a share."""
+    data: dict[str, Any] = deal.model_dump()
+    slots: list[tuple[str, int | None]] = [("customer", None)]
+    slots += [("industry", None)] if deal.industry else []
+    slots += [(name, i) for name in DEAL_LISTS for i in range(len(data[name]))]
+    slots += [(f"constraints.{k}", None) for k in ("budget", "timeline") if data["constraints"][k]]
+
+    def get(slot: tuple[str, int | None]) -> str:
+        name, index = slot
+        if name.startswith("constraints."):
+            return str(data["constraints"][name.split(".")[1]])
+        return str(data[name] if index is None else data[name][index])
+
+    def put(slot: tuple[str, int | None], value: str) -> None:
+        name, index = slot
+        if name.startswith("constraints."):
+            data["constraints"][name.split(".")[1]] = value
+        elif index is None:
+            data[name] = value
+        else:
+            data[name][index] = value
+
+    removed = 0
+    for slot in slots:
+        cleaned = clean_text(get(slot))
+        removed += cleaned.removed
+        put(slot, cleaned.text)
+    encoding = settings.tokenizer_encoding
+    counts = [count_tokens(get(slot), encoding) for slot in slots]
+    total, budget = sum(counts), settings.input_max_tokens
+    notices: list[Notice] = []
+    if removed:
+        notices.append(
+            Notice(
+                kind="info",
+                message=f"交易信息中有 {removed:,} 个控制字符或无法识别的字符，已删除 / "
+                f"the deal contained {removed:,} control or unreadable characters; they were removed",
+            )
+        )
+    if total > budget:
+        cap = _share(counts, budget - len(slots))  # one token per item for the cut mark
+        for slot, n in zip(slots, counts, strict=True):
+            if n > cap:
+                put(slot, cut_to_tokens(get(slot), cap, encoding).text + CUT_MARK)
+        kept = sum(count_tokens(get(slot), encoding) for slot in slots)
+        notices.append(
+            Notice(
+                kind="truncated",
+                message=f"交易信息过长（{total:,} 个词元，上限 {budget:,}），每一项只保留开头约 {cap:,} 个词元，"
+                f"共 {kept:,} 个 / The deal's text is too long ({total:,} tokens, the limit is {budget:,}): "
+                f"each item was cut to its first ~{cap:,} tokens, {kept:,} in all",
+            )
+        )
+    if not notices:
+        return deal, []
+    for name in DEAL_LISTS:
+        data[name] = [item for item in data[name] if item]
+    data["customer"] = data["customer"] or "the customer"
+    data["industry"] = data["industry"] or None
+    data["constraints"] = {k: v or None for k, v in data["constraints"].items()}
+    return Deal.model_validate(data), notices
