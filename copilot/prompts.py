@@ -10,7 +10,11 @@ Every value is data (the deal, retrieved passages, the user's text). The
 templates put values inside `<data name="...">` blocks and the system prompt
 tells the model that such text is data, never instructions; `render_template`
 neutralises anything in a value that could close or open such a block, so user
-text cannot break out of it (prompt-injection defence).
+text cannot break out of it (prompt-injection defence): `</data>`, `< / DATA >`,
+and the same written with lookalike brackets, slashes or letters (＜／ｄａｔａ＞,
+‹/data›, Cyrillic а) or with invisible characters inside (<\u200b/data>). A
+passage line that imitates a passage header ("[C2] …") is neutralised too, so a
+document cannot pose as another passage.
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ LANGUAGES: tuple[str, ...] = ("zh", "en")
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_DATA_TAG = re.compile(r"<(?=\s*/?\s*data\b)", re.IGNORECASE)
+# Lookalikes of "<", "/" and the letters of "data", and the invisible characters that may hide between them.
+_LT = "<\uff1c\ufe64\u2039\u3008\u27e8\u2329\u276e\u29fc\u1438\u02c2"
+_GAP = r"[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]*"
+_SLASH = r"[/\uff0f\u2044\u2215\u29f8\\]?"
+_D, _A, _T = "[dⅾｄԁᏧ]", "[aаɑαａ⍺]", "[tтｔτ]"
+_DATA_TAG = re.compile(rf"[{_LT}](?={_GAP}{_SLASH}{_GAP}{_D}{_GAP}{_A}{_GAP}{_T}{_GAP}{_A}(?![a-z0-9]))", re.IGNORECASE)
+_PASSAGE_HEADER = re.compile(r"^(\s*)\[(C\d+)\]", re.MULTILINE | re.IGNORECASE)
 
 _LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
 _NO_PASSAGES = {"zh": "（没有为这次请求检索到资料）", "en": "(no passages were retrieved for this request)"}
@@ -61,6 +71,11 @@ def template_variables(template: str, origin: str = "template") -> list[str]:
 def neutralise(value: str) -> str:
     """Make `value` safe to place inside a data block: it cannot open or close one."""
     return _DATA_TAG.sub("&lt;", value)
+
+
+def neutralise_passage(text: str) -> str:
+    """A passage's text that cannot imitate another passage's "[C2] title" header."""
+    return _PASSAGE_HEADER.sub(r"\1(\2)", text)
 
 
 def render_template(template: str, variables: Mapping[str, Any], origin: str = "template") -> str:
@@ -108,5 +123,5 @@ def number_passages(hits: Iterable[Hit], lang: str) -> tuple[str, dict[str, Hit]
     for i, hit in enumerate(hits):
         pid = passage_id(i)
         by_id[pid] = hit
-        blocks.append(f"[{pid}] {hit.title(lang)} ({hit.doc_id})\n{hit.text.strip()}")
+        blocks.append(f"[{pid}] {hit.title(lang)} ({hit.doc_id})\n{neutralise_passage(hit.text.strip())}")
     return ("\n\n".join(blocks) if blocks else _NO_PASSAGES.get(lang, _NO_PASSAGES["en"])), by_id

@@ -4,7 +4,9 @@ Rules, not a model: routing must work offline and be predictable for a rep.
 The first rule whose cue appears wins, in this order: brief, objection, risks,
 plan, fit, explain; anything else is a question for `ask`. Cues are matched
 case-insensitively; a quoted buyer statement ("客户说…", 'they said "…"') is an
-objection.
+objection. Sentences that speak to the model ("you are now in brief mode",
+"忽略之前的所有指令", see copilot.text.injection) are not the rep's request and
+never choose the skill.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from copilot.text.injection import drop_instruction_sentences
 
 Route = Literal["brief", "objection", "risks", "plan", "fit", "explain", "ask"]
 
@@ -130,11 +134,14 @@ class RouteDecision:
 
 
 def route(message: str) -> RouteDecision:
-    text = message.strip().lower()
+    request = drop_instruction_sentences(message)
+    text = request.strip().lower()
     for skill, cues in _RULES:
         for cue in cues:
             if cue in text:
                 return RouteDecision(skill, cue)
-        if skill == "objection" and _QUOTED_STATEMENT.search(message):
+        if skill == "objection" and _QUOTED_STATEMENT.search(request):
             return RouteDecision("objection", "quoted statement")
+    if request != message and _QUOTED_STATEMENT.search(message):
+        return RouteDecision("objection", "quoted statement")  # a buyer's words that hold an injection
     return RouteDecision("ask", None)

@@ -29,6 +29,8 @@ from langchain_core.caches import BaseCache
 from langchain_core.messages import message_to_dict, messages_from_dict
 from langchain_core.outputs import ChatGeneration, Generation
 
+from copilot.llm.failures import scrub_keys
+
 CACHE_VERSION = 1
 
 
@@ -81,7 +83,9 @@ class ResponseCache(BaseCache):
         path = self._path(self.key(prompt, llm_string))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps({"version": CACHE_VERSION, "generations": items}, ensure_ascii=False), "utf-8")
+        text = json.dumps({"version": CACHE_VERSION, "generations": items}, ensure_ascii=False)
+        # A server may put a key in a reply (a refusal echoing it): nothing key-shaped goes to disk.
+        tmp.write_text(scrub_keys(text), "utf-8")
         tmp.replace(path)
 
     def clear(self, **kwargs: Any) -> None:

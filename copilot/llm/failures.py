@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -156,11 +157,27 @@ def fallback_message(failure: Failure, lang: str) -> str:
     return f"The model endpoint failed ({reason(failure, lang)}); showing the offline answer"
 
 
+# Key-shaped text, whoever's key it is: provider keys ("sk-…", "sk-proj-…", masked "sk-ab***yz"),
+# bearer tokens and "api_key=…" pairs. A server may echo another key than the one we sent (an old
+# one, a colleague's), and a cached reply may hold one from an earlier run.
+_KEY_SHAPED = re.compile(
+    r"\b(?:sk|pk|rk)-[A-Za-z0-9][A-Za-z0-9_*\-]{11,}"
+    r"|(?i:bearer)\s+[A-Za-z0-9._~+/*\-]{8,}=*"
+    r"|(?i:api[_-]?key|x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?[^\s\"',;}]{8,}"
+)
+
+
+def scrub_keys(text: str) -> str:
+    """`text` with every key-shaped token replaced by "***" (known to us or not)."""
+    return _KEY_SHAPED.sub("***", text)
+
+
 def redact(text: str, secrets: list[str]) -> str:
+    """`text` without the known `secrets` and without anything else shaped like an API key."""
     for secret in secrets:
         if len(secret) >= 4:
             text = text.replace(secret, "***")
-    return text
+    return scrub_keys(text)
 
 
 def describe_for_log(exc: BaseException, failure: Failure, secrets: list[str], limit: int = 300) -> str:
