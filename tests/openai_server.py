@@ -22,7 +22,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +93,17 @@ class Refusal:
     message: str = "I can't help with that request."
 
 
-Behaviour = Reply | ReplyJSON | Status | Unauthorized | Delay | Cut | InvalidJSON | Refusal
+@dataclass(frozen=True)
+class Respond:
+    """A behaviour chosen per request from its JSON body (e.g. a structured answer built for the prompt it got).
+
+    Served in whatever order concurrent requests arrive, so benchmarks can answer N parallel calls correctly.
+    """
+
+    make: Callable[[dict[str, Any]], Behaviour]
+
+
+Behaviour = Reply | ReplyJSON | Status | Unauthorized | Delay | Cut | InvalidJSON | Refusal | Respond
 
 
 @dataclass(frozen=True)
@@ -301,6 +311,8 @@ class OpenAIServer:
                     return _error(499, "client gone")
                 await asyncio.sleep(0.02)
             return await self._serve(behaviour.then, body, request)
+        if isinstance(behaviour, Respond):
+            return await self._serve(behaviour.make(body), body, request)
         if isinstance(behaviour, Status):
             return _error(behaviour.code, behaviour.message, behaviour.headers)
         if isinstance(behaviour, Unauthorized):
