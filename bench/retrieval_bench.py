@@ -119,6 +119,7 @@ def run_one(size: str) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="shipped,10000,100000", help="comma list: shipped and/or chunk counts")
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--reopen", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -146,7 +147,11 @@ def main() -> int:
     print("|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(str(row[h]) for h in header) + " |")
-    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    print(f"\nmachine: {machine}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2), encoding="utf-8")
     return 0
 
 
