@@ -4,6 +4,13 @@ Each skill call gets a fresh `Grounding` (retrieval happens on every call and
 every chat turn), computes the offline result first (cheap and deterministic;
 it is also the fallback), and in LLM mode asks the model for the same typed
 result, grounded in the same passages and held to the same validators.
+
+A user's free text (a chat message, the text to explain, an objection, a
+question) and the deal's own words are cleaned and cut to
+`settings.input_max_tokens` with tiktoken, in both modes (copilot.inputs):
+retrieval on a whole pasted document is slow and no better. Each cut or
+clean-up is reported in a notice on the result; an empty chat message gets a
+message and no skill runs.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.deal import Deal
 from copilot.grounding import Grounding
+from copilot.inputs import PreparedText, fit_deal, prepare_text
 from copilot.knowledge import KnowledgeBase
 from copilot.results import (
     AnyResult,
@@ -41,12 +49,15 @@ from copilot.skills.objection import objection_offline, render_objection
 from copilot.skills.plan import plan_offline, render_plan
 from copilot.skills.risks import render_risks, risks_offline
 from copilot.text.lang import detect_language
+from copilot.text.limits import clean_text, cut_to_tokens, shorten
 from copilot.text.tokens import count_tokens
 from copilot.validators import check_jargon, validate
 
 R = TypeVar("R", bound=SkillResult)
 STREAM_PIECE_CHARS = 24
-MAX_MESSAGE_CHARS = 8000
+QUOTE_SHOWN_CHARS = 300
+"""An answer quotes the user's question or objection up to this length: it must not echo a pasted document."""
+EMPTY_MESSAGE = "消息是空的（或只有空白和不可见字符），请输入问题 / The message is empty (or only blanks and invisible characters): type a question first"  # noqa: E501
 
 
 class ChatTurn(BaseModel):
@@ -103,6 +114,11 @@ class Copilot:
     def mode(self) -> Literal["offline", "llm"]:
         return "llm" if self.model is not None else "offline"
 
+    def warm_up(self) -> None:
+        """Load models, dictionaries and tokenizers now rather than in the first user's request."""
+        self.kb.warm_up()
+        count_tokens("预热 warm up", self.settings.tokenizer_encoding)
+
     def reload_knowledge(self, store: Any | None = None) -> None:
         """Re-open the knowledge base after the corpus or the index changed (e.g. a document was added).
 
@@ -121,12 +137,17 @@ class Copilot:
         compose: Callable[[Grounding], R],
         render: Callable[[R], str],
         task_input: str = "",
+        input_notices: Sequence[Notice] = (),
     ) -> R:
-        """The offline result; in LLM mode the model's, grounded in the same passages, or the offline one."""
+        """The offline result; in LLM mode the model's, grounded in the same passages, or the offline one.
+
+        `input_notices` (what was done to the user's text) are added to the result, whichever it is.
+        """
         started = time.perf_counter()
         grounding = Grounding(self.kb, lang, input_text + "\n" + (deal.text() if deal else ""))
         offline = compose(grounding)
-        offline = offline.model_copy(update={"mode": "offline", "notices": [*self.notices, *offline.notices]})
+        notices = [*self.notices, *input_notices]
+        offline = offline.model_copy(update={"mode": "offline", "notices": [*notices, *offline.notices]})
         if self.model is None:
             usage = Usage(
                 completion_tokens=count_tokens(offline.text, self.settings.tokenizer_encoding),
@@ -149,23 +170,46 @@ class Copilot:
             settings=self.settings,
         )
         usage = result.usage.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 1)})
+        if result.mode == "llm":
+            result = result.model_copy(update={"notices": [*notices, *result.notices]})
         return result.model_copy(update={"usage": usage})
 
     def _problems(self, result: SkillResult, grounding: Grounding) -> list[str]:
         """The validators every result must pass (the same ones the evals report)."""
-        cited = "\n".join(grounding.hits[c.chunk_id].text for c in result.citations if c.chunk_id in grounding.hits)
+        cited = grounding.text_of(result.citations)
         problems = validate(result, retrieved=set(grounding.hits), input_text=grounding.input_text, cited_text=cited)
         if isinstance(result, ExplainResult):
             problems += check_jargon(result, self.kb)
         return problems
 
     @staticmethod
+    def _quoted_short(result: R, name: str, render: Callable[[R], str]) -> R:
+        """`result` with its quote of the user's text (field `name`) shortened for display, and re-rendered."""
+        value = getattr(result, name)
+        short = shorten(value, QUOTE_SHOWN_CHARS)
+        if short == value:
+            return result
+        result = result.model_copy(update={name: short})
+        return result.model_copy(update={"text": render(result)})
+
+    @staticmethod
     def _in(deal: Deal, lang: str | None) -> Deal:
         return deal if lang is None or lang == deal.lang else deal.model_copy(update={"language": lang})
 
+    def _deal(self, deal: Deal, lang: str | None) -> tuple[Deal, list[Notice]]:
+        """The deal in `lang`, its free text cleaned and within the input budget, and notices saying so."""
+        fitted, notices = fit_deal(deal, self.settings)
+        return self._in(fitted, lang), notices
+
     # -- skills -----------------------------------------------------------------------------------
+    def _prepare(self, text: str, what: tuple[str, str]) -> PreparedText:
+        return prepare_text(text, self.settings, what)
+
     def explain(self, deal: Deal, text: str, lang: str | None = None) -> ExplainResult:
-        deal = self._in(deal, lang)
+        deal, notices = self._deal(deal, lang)
+        what = ("要解释的文本", "The text to explain")
+        prepared = self._prepare(text, what)
+        text = prepared.required(what)
         return self._run(
             "explain",
             deal,
@@ -174,10 +218,11 @@ class Copilot:
             lambda g: explain_offline(self.kb, g, deal, text, deal.lang),
             lambda r: render_explain(r, deal),
             task_input=text,
+            input_notices=[*prepared.notices, *notices],
         )
 
     def risks(self, deal: Deal, lang: str | None = None) -> RisksResult:
-        deal = self._in(deal, lang)
+        deal, notices = self._deal(deal, lang)
         return self._run(
             "risks",
             deal,
@@ -185,10 +230,11 @@ class Copilot:
             "",
             lambda g: risks_offline(self.kb, g, deal),
             lambda r: render_risks(r, deal, set(), []),
+            input_notices=notices,
         )
 
     def plan(self, deal: Deal, horizon_months: int = 12, lang: str | None = None) -> PlanResult:
-        deal = self._in(deal, lang)
+        deal, notices = self._deal(deal, lang)
         return self._run(
             "plan",
             deal,
@@ -197,17 +243,27 @@ class Copilot:
             lambda g: plan_offline(self.kb, g, deal, horizon_months),
             lambda r: render_plan(r, deal),
             task_input=f"horizon_months: {horizon_months}",
+            input_notices=notices,
         )
 
     def fit(self, deal: Deal, lang: str | None = None) -> FitResult:
-        deal = self._in(deal, lang)
+        deal, notices = self._deal(deal, lang)
         return self._run(
-            "fit", deal, deal.lang, "", lambda g: fit_offline(self.kb, g, deal), lambda r: render_fit(r, deal, [])
+            "fit",
+            deal,
+            deal.lang,
+            "",
+            lambda g: fit_offline(self.kb, g, deal),
+            lambda r: render_fit(r, deal, []),
+            input_notices=notices,
         )
 
     def objection(self, deal: Deal, objection: str, lang: str | None = None) -> ObjectionResult:
-        deal = self._in(deal, lang or detect_language(objection, default=deal.lang))
-        return self._run(
+        what = ("异议文本", "The objection")
+        prepared = self._prepare(objection, what)
+        objection = prepared.required(what)
+        deal, notices = self._deal(deal, lang or detect_language(objection, default=deal.lang))
+        result = self._run(
             "objection",
             deal,
             deal.lang,
@@ -215,11 +271,19 @@ class Copilot:
             lambda g: objection_offline(self.kb, g, deal, objection, deal.lang),
             lambda r: render_objection(r, self.kb),
             task_input=objection,
+            input_notices=[*prepared.notices, *notices],
         )
+        return self._quoted_short(result, "objection", lambda r: render_objection(r, self.kb))
 
     def ask(self, question: str, deal: Deal | None = None, lang: str | None = None) -> AskResult:
+        what = ("问题", "The question")
+        prepared = self._prepare(question, what)
+        question = prepared.required(what)
+        notices: list[Notice] = []
+        if deal is not None:
+            deal, notices = self._deal(deal, None)
         language = lang or detect_language(question, default=deal.lang if deal else self.settings.language)
-        return self._run(
+        result = self._run(
             "ask",
             deal,
             language,
@@ -227,10 +291,12 @@ class Copilot:
             lambda g: ask_offline(self.kb, g, question, language, deal),
             render_ask,
             task_input=question,
+            input_notices=[*prepared.notices, *notices],
         )
+        return self._quoted_short(result, "question", render_ask)
 
     def brief(self, deal: Deal, lang: str | None = None, horizon_months: int = 12) -> BriefResult:
-        deal = self._in(deal, lang)
+        deal, notices = self._deal(deal, lang)
         return self._run(
             "brief",
             deal,
@@ -239,16 +305,29 @@ class Copilot:
             lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months),
             lambda r: render_brief(r, self.kb),
             task_input=f"horizon_months: {horizon_months}",
+            input_notices=notices,
         )
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:
-        """Route one turn to a skill, retrieve afresh, and stream the reply as events."""
-        text = message.strip()[:MAX_MESSAGE_CHARS]
+        """Route one turn to a skill, retrieve afresh, and stream the reply as events.
+
+        An empty message (nothing left after removing blanks and invisible characters) yields one
+        notice and "done": no skill runs (called directly, the skills raise EmptyInputError). A
+        message that had to be cleaned or cut is answered, and the result carries notices saying so.
+        """
+        prepared = self._prepare(message, ("消息", "The message"))
+        if prepared.empty:
+            yield ChatEvent(kind="notice", notice=Notice(kind="validation", message=EMPTY_MESSAGE))
+            yield ChatEvent(kind="done")
+            return
+        text = prepared.text
         decision = route(text)
-        lang = detect_language(text, default=deal.lang) if text else deal.lang
+        lang = detect_language(text, default=deal.lang)
         yield ChatEvent(kind="route", skill=decision.skill)
         result = self._dispatch(decision.skill, text, history, self._in(deal, lang), lang)
+        if prepared.notices:
+            result = result.model_copy(update={"notices": [*prepared.notices, *result.notices]})
         for start in range(0, len(result.text), STREAM_PIECE_CHARS):
             yield ChatEvent(kind="text", text=result.text[start : start + STREAM_PIECE_CHARS])
         yield ChatEvent(kind="citations", citations=result.citations)
@@ -270,12 +349,17 @@ class Copilot:
             return self.objection(deal, text, lang)
         if skill == "explain":
             return self.explain(deal, text, lang)
-        return self.ask(_with_context(text, history), deal, lang)
+        return self.ask(_with_context(text, history, self.settings), deal, lang)
 
 
-def _with_context(message: str, history: Sequence[ChatTurn]) -> str:
-    """A short follow-up ("那欧盟呢？", "and in the EU?") is asked together with the previous question."""
+def _with_context(message: str, history: Sequence[ChatTurn], settings: Settings) -> str:
+    """A short follow-up ("那欧盟呢？", "and in the EU?") is asked together with the previous question.
+
+    The previous question is cut so that both together stay within `settings.input_max_tokens`.
+    """
     previous = next((t.content for t in reversed(history) if t.role == "user"), None)
     if previous and len(message) < 16:
-        return f"{previous}\n{message}"
+        room = settings.input_max_tokens - count_tokens(message, settings.tokenizer_encoding) - 2
+        previous = cut_to_tokens(clean_text(previous).text, max(room, 1), settings.tokenizer_encoding).text
+        return f"{previous}\n{message}" if previous else message
     return message

@@ -8,6 +8,8 @@ validators, in offline and LLM mode alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from copilot.index.models import Hit, SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Citation
@@ -66,4 +68,12 @@ class Grounding:
 
     def cited_text(self) -> str:
         """Full text of every cited passage (a citation's quote may be shortened; the check uses the whole)."""
-        return "\n".join(self.hits[c].text + "\n" + self.hits[c].title(self.lang) for c in self._cited)
+        return self.text_of(self._cited.values())
+
+    def text_of(self, citations: Iterable[Citation]) -> str:
+        """Full text and title of each cited passage retrieved for this request (what its numbers may come from).
+
+        Titles count: renderers print a case's title, and titles carry figures ("…签发第10万份").
+        """
+        hits = [self.hits[c.chunk_id] for c in citations if c.chunk_id in self.hits]
+        return "\n".join(hit.text + "\n" + hit.title(self.lang) for hit in hits)

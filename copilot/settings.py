@@ -11,12 +11,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from copilot import paths
 
 DEFAULT_HOME = Path("~/.nego")
+LOCAL_CONTEXT_TOKENS = 8192
+HOSTED_CONTEXT_TOKENS = 65536
 
 
 class ConfigFileError(ValueError):
@@ -48,7 +50,49 @@ class Settings(BaseSettings):
     timeout_s: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
 
+    # What goes to the model (copilot.text.limits, copilot.llm.budget, copilot.privacy)
+    context_tokens: int | None = Field(
+        default=None,
+        ge=2048,
+        le=2_000_000,
+        description="The model's context window in tokens; default: 8192 for local engines and custom endpoints, "
+        "65536 for openai, deepseek and qwen.",
+    )
+    """8192 unless the provider is a hosted one: local engines are usually started with a small context
+    (llama.cpp and Ollama take theirs from the server's own setting, often 4096-8192; many 7B models
+    were trained with 8k), and a prompt that does not fit is rejected or silently cut by the server.
+    The hosted providers' current chat models all take at least 64k (deepseek-chat 64k, gpt-4o-mini and
+    qwen-plus 128k). Prompts are measured with tiktoken (`tokenizer_encoding`), which for Chinese counts
+    more tokens than Qwen's or DeepSeek's own tokenizers: the estimate errs on the safe side."""
+    reply_tokens: int = Field(default=2048, ge=256, le=200_000, description="Tokens kept free for the reply.")
+    """The model's answer shares the context with the prompt; 2048 covers a skill's JSON draft (a plan
+    or a risk checklist runs 1,000-1,800 tokens) with room to spare; raise it for long briefs."""
+    input_max_tokens: int = Field(
+        default=2000, ge=16, le=1_000_000, description="Longest free-text input (a chat message, a question…)."
+    )
+    """A question, an objection or a pasted e-mail is a few hundred tokens; beyond 2000 the text is cut
+    (with a notice): retrieval on a whole pasted document is slow and finds nothing better, and an
+    8k context still has room for the deal and the passages."""
+    redact_pii: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Replace phone numbers, e-mails, ID and card numbers with placeholders before text goes to "
+        "a model: 'auto' = unless the endpoint is on this machine.",
+    )
+
     language: Literal["zh", "en"] = "zh"
+
+    ui_concurrency: int = Field(default=4, ge=1, le=256, description="Requests one app worker runs at once.")
+    """Chat turns, briefs and searches share it; the rest wait in the worker's queue. Offline turns are
+    CPU-bound (4 keeps a 2-core machine busy without thrashing); against a model endpoint it also
+    caps the worker's concurrent model calls, so size it to what the engine serves (docs/models.md)."""
+
+    @model_validator(mode="after")
+    def _budgets_fit(self) -> Settings:
+        if self.reply_tokens >= self.context_window // 2:
+            raise ValueError(
+                f"reply_tokens ({self.reply_tokens}) must be less than half of context_tokens ({self.context_window})"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -79,6 +123,13 @@ class Settings(BaseSettings):
         return cls(**merged)
 
     @property
+    def context_window(self) -> int:
+        """`context_tokens`, or the provider's default when it is not set (see the field)."""
+        if self.context_tokens is not None:
+            return self.context_tokens
+        return HOSTED_CONTEXT_TOKENS if self.provider in ("openai", "deepseek", "qwen") else LOCAL_CONTEXT_TOKENS
+
+    @property
     def home_dir(self) -> Path:
         return self.home.expanduser()
 
@@ -96,6 +147,8 @@ def _read_config(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigFileError(f"{path}: cannot read config file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path}: config file is not valid UTF-8 (offset {exc.start})") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -8,6 +8,7 @@ inside the command, so the rest of the CLI stays fast.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Annotated
 
 import typer
@@ -74,6 +75,9 @@ def ui(
         ctx = AppContext.open(settings, store)
     except (KnowledgeError, IndexUnavailableError, HistoryError) as exc:
         fail(str(exc))
+    # The first reply would otherwise load the encoder, jieba and tiktoken itself (seconds): do it while
+    # the server starts. A request arriving meanwhile simply loads what it needs.
+    threading.Thread(target=ctx.copilot.warm_up, name="warm-up", daemon=True).start()
     try:
         launch(ctx, host, port, users)
     except OSError as exc:

@@ -115,3 +115,30 @@ def test_llm_failure_falls_back_to_the_offline_answer(kb: Any, shipped_index: An
 
 def test_unconfigured_settings_are_offline() -> None:
     assert Settings().provider == "offline"
+
+
+def test_a_figure_from_a_cited_passages_title_is_grounded(offline: Copilot, kb: Any) -> None:
+    """Renderers print case titles, and titles carry figures: an answer quoting one is not an invented number."""
+    import re
+
+    from copilot.grounding import Grounding
+    from copilot.results import AskResult
+
+    doc_id, title = next(
+        (d.id, d.meta.title("zh"))
+        for d in kb.documents.values()
+        if d.meta.type == "case" and re.search(r"\d", d.meta.title("zh"))
+    )
+    grounding = Grounding(kb, "zh", "")
+    citation = grounding.cite_doc(doc_id, title)
+    assert citation is not None
+    figure = re.findall(r"\d+", title)[0]
+    assert figure not in grounding.hits[citation.chunk_id].text  # the figure is only in the title
+    answer = f"参见案例《{title}》[1]。"
+    result = AskResult(language="zh", question="q", answer=answer, found=True, text=answer, citations=[citation])
+    assert not [p for p in offline._problems(result, grounding) if figure in p]
+
+
+def test_warm_up_loads_without_answering(offline: Copilot) -> None:
+    offline.warm_up()  # what `nego ui` runs in the background while the server starts
+    assert offline.ask("沃尔玛芒果溯源从几天缩短到几秒？").citations

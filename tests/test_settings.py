@@ -54,3 +54,11 @@ def test_api_key_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings.load()
     assert "sk-test-planted-secret" not in repr(settings)
     assert settings.api_key is not None and settings.api_key.get_secret_value() == "sk-test-planted-secret"
+
+
+def test_ui_concurrency_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEGO_UI_CONCURRENCY", "8")
+    assert Settings().ui_concurrency == 8
+    monkeypatch.setenv("NEGO_UI_CONCURRENCY", "0")
+    with pytest.raises(ValidationError, match="ui_concurrency"):
+        Settings()

@@ -3,7 +3,8 @@
 `build_app(ctx)` lays out the tabs over one `AppContext`; `launch(...)` serves it
 with the safe defaults: 127.0.0.1, optional login, never a public share link,
 no analytics, no run history kept in the browser, a queue with a concurrency
-limit (CPU-bound turns wait their turn instead of failing), uploads capped.
+limit (CPU-bound turns wait their turn instead of failing), uploads capped, and
+no API description in the login page (ui/guard.py).
 Every event that is part of the API has an explicit api_name.
 """
 
@@ -13,18 +14,18 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ui.auth import checker
 from ui.brief import build_brief_tab
 from ui.chat import build_chat_tab
 from ui.context import AppContext
 from ui.evals_tab import build_evals_tab, harness_md
+from ui.guard import HideApiInfoFromStrangers
 from ui.knowledge import build_knowledge_tab, status_md
 from ui.settings_tab import build_settings_tab
 
 TITLE = "谈判助手 Negotiation Copilot"
-CONCURRENCY = 4
-"""Copilot calls running at once (chat, brief, search share the limit); the rest queue. Turns are CPU-bound."""
 QUEUE_MAX = 100
 MAX_UPLOAD = "2mb"
 CSS = """
@@ -69,7 +70,7 @@ def launch(
 ) -> tuple[gr.Blocks, str]:
     """Serve the app; returns (blocks, local URL). With block=True it returns only when the server stops."""
     demo = build_app(ctx)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
+    demo.queue(default_concurrency_limit=ctx.settings.ui_concurrency, max_size=QUEUE_MAX)
     auth: Callable[[str, str], bool] | None = checker(users) if users else None
     _, url, _ = demo.launch(
         server_name=host,
@@ -87,6 +88,7 @@ def launch(
         enable_monitoring=False,
         mcp_server=False,
         ssr_mode=False,
+        app_kwargs={"middleware": [Middleware(HideApiInfoFromStrangers)]},  # ui/guard.py: the login page leaks it
         max_file_size=MAX_UPLOAD,
         theme=gr.themes.Default(),
         css=CSS,

@@ -16,9 +16,10 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.core import MAX_MESSAGE_CHARS, ChatTurn
+from copilot.core import EMPTY_MESSAGE, ChatTurn
 from copilot.deal import DealError
 from copilot.history import ConversationDetail, HistoryError, Message, Rating
+from copilot.inputs import prepare_text
 from copilot.results import Citation, Notice
 from copilot.text.lang import detect_language
 from ui.context import AppContext
@@ -29,6 +30,10 @@ log = logging.getLogger("ui.chat")
 
 FLUSH_INTERVAL_S = 0.5
 """How often the text of a reply being streamed is written to the history (at most)."""
+
+REDRAW_INTERVAL_S = 0.1
+"""How often the reply being streamed is redrawn (at most). Every update makes Gradio post-process and
+send the whole conversation: redrawing per piece cost ~75% of the app's CPU under load (bench/load.py)."""
 
 EXAMPLES = [
     "沃尔玛芒果溯源从几天缩短到几秒？",
@@ -91,15 +96,18 @@ def _history_turns(detail: ConversationDetail) -> list[ChatTurn]:
 def stream_reply(
     ctx: AppContext, message: str, conversation_id: str | None, deal_values: dict[str, Any], owner: str
 ) -> Iterator[tuple[list[dict[str, Any]], str, Any, str, list[int | None]]]:
-    """One chat turn: yields (chatbot, textbox, conversation dropdown, notices, reply ids) as the reply streams."""
-    text = (message or "").strip()
-    if not text:
-        yield gr.skip(), gr.skip(), gr.skip(), "请输入问题 / Type a question first.", gr.skip()
+    """One chat turn: yields (chatbot, textbox, conversation dropdown, notices, reply ids) as the reply streams.
+
+    The message is cleaned and cut first (copilot.inputs.prepare_text, as the copilot would): an empty one
+    is refused with a message and nothing is stored; otherwise what is stored and answered is the prepared
+    text, and the notices saying what was removed or cut are shown and kept with the reply.
+    """
+    prepared = prepare_text(message or "", ctx.settings)
+    if prepared.empty:
+        yield gr.skip(), gr.skip(), gr.skip(), "⚠ " + EMPTY_MESSAGE, gr.skip()
         return
+    text = prepared.text
     notes: list[str] = []
-    if len(text) > MAX_MESSAGE_CHARS:
-        notes.append(f"✂ 消息过长，只使用前 {MAX_MESSAGE_CHARS} 个字符 / Message cut to {MAX_MESSAGE_CHARS} characters")
-        text = text[:MAX_MESSAGE_CHARS]
     lang = detect_language(text, default=ctx.settings.language)
     try:
         deal = deal_from_values(deal_values, lang)
@@ -134,7 +142,7 @@ def stream_reply(
     dropdown = _dropdown(ctx, owner, conversation_id)
     reply = ""
     citations: list[Citation] = []
-    notices: list[Notice] = []
+    notices: list[Notice] = list(prepared.notices)
     skill: str | None = None
     finished = False
     last_flush = time.monotonic()
@@ -142,15 +150,19 @@ def stream_reply(
     def view(extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         return [*shown, {"role": "assistant", "content": safe_md(reply) or "…"}, *(extra or [])]
 
-    yield view(), "", dropdown, "\n".join(notes), [*ids, reply_id]
+    yield view(), "", dropdown, notices_md(notices), [*ids, reply_id]
+    last_redraw = time.monotonic()
     try:
         for event in ctx.copilot.chat(text, _history_turns(detail), deal):
             if event.kind == "text" and event.text:
                 reply += event.text
-                if time.monotonic() - last_flush >= FLUSH_INTERVAL_S:
+                now = time.monotonic()
+                if now - last_flush >= FLUSH_INTERVAL_S:
                     history.save_partial(reply_id, reply)
-                    last_flush = time.monotonic()
-                yield view(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    last_flush = now
+                if now - last_redraw >= REDRAW_INTERVAL_S:
+                    last_redraw = now
+                    yield view(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             elif event.kind == "route" and event.skill:
                 skill = event.skill
             elif event.kind == "citations":
@@ -168,10 +180,28 @@ def stream_reply(
                 history.interrupt_reply(reply_id, reply)
             except HistoryError:
                 log.exception("could not mark the reply as interrupted")
-    final = history.get(conversation_id, owner)
-    shown, ids = render_messages(final.messages)
+    # The stored reply is exactly this one: redraw from what is in hand rather than reading the
+    # whole conversation back (its cost grows with the conversation's length).
+    stored = Message(
+        id=reply_id,
+        conversation_id=conversation_id,
+        role="assistant",
+        content=reply,
+        status="complete" if finished else "interrupted",
+        skill=skill,
+        citations=citations,
+        notices=notices,
+        created_at="",
+    )
+    parts = _reply_messages(stored, lang)
     summary = notes + ([notices_md(notices)] if notices else [])
-    yield shown, gr.skip(), _dropdown(ctx, owner, conversation_id), "\n".join(summary), ids
+    yield (
+        [*shown, *parts],
+        gr.skip(),
+        _dropdown(ctx, owner, conversation_id),
+        "\n".join(summary),
+        [*ids, *[reply_id] * len(parts)],
+    )
 
 
 @dataclass
