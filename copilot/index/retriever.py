@@ -9,6 +9,7 @@ Chinese/English pair of the same paragraph never fills two result slots.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +31,10 @@ RRF_K = 20
 SPARSE_WEIGHT = 1.0
 DENSE_WEIGHT = 0.15
 MAX_QUERY_CHARS = 4000
+TOKEN_CACHE_QUERIES = 4096
+PRELOAD_MAX_CHUNKS = 20_000
+"""Up to this many passages, every stored vector is fetched in one round trip (~2 KB each); above, per document."""
+"""Token lists of this many recent queries are kept: skills look up many passages with the same query."""
 
 
 class QueryError(ValueError):
@@ -64,6 +69,8 @@ class Retriever:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._vectors: dict[str, np.ndarray] = {}
+        self._all_vectors = False
+        self._tokens: OrderedDict[str, list[str]] = OrderedDict()
         self.refresh()
 
     def refresh(self) -> None:
@@ -72,6 +79,8 @@ class Retriever:
         rows = snapshot.rows
         self.rows = rows
         self._vectors = {}
+        self._all_vectors = False
+        self._row_tokens = [frozenset(r.tokens) for r in rows]
         self._position = {r.chunk_id: i for i, r in enumerate(rows)}
         self._doc_chunks: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
@@ -105,7 +114,7 @@ class Retriever:
     def _mask(self, filters: SearchFilters, doc_ids: set[str] | None = None) -> np.ndarray:
         mask = np.ones(len(self.rows), dtype=bool)
         if doc_ids is not None:
-            mask &= np.fromiter((r.doc_id in doc_ids for r in self.rows), dtype=bool, count=len(self.rows))
+            mask &= self._doc_mask(doc_ids)
         if filters.type:
             mask &= self._field_values["type"] == filters.type
         if filters.language:
@@ -114,6 +123,15 @@ class Retriever:
             mask &= np.fromiter((filters.scenario in s for s in self._scenarios), dtype=bool, count=len(self.rows))
         if filters.region:
             mask &= np.fromiter((filters.region in r for r in self._regions), dtype=bool, count=len(self.rows))
+        return mask
+
+    def _doc_mask(self, doc_ids: set[str]) -> np.ndarray:
+        """True for the passages of `doc_ids` (from the document index, not a pass over every row)."""
+        mask = np.zeros(len(self.rows), dtype=bool)
+        for doc_id in doc_ids:
+            positions = self._doc_chunks.get(doc_id)
+            if positions:
+                mask[positions] = True
         return mask
 
     @staticmethod
@@ -134,8 +152,47 @@ class Retriever:
         return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
     # -- rankers -----------------------------------------------------------------------------------
-    def _sparse(self, query: str, mask: np.ndarray, n: int) -> list[_Scored]:
+    def _query_tokens(self, query: str) -> list[str]:
+        """`tokenize(query)`, remembered for recent queries (jieba is a large share of a best-passage look-up)."""
+        with self._lock:
+            tokens = self._tokens.get(query)
+            if tokens is not None:
+                self._tokens.move_to_end(query)
+                return tokens
         tokens = tokenize(query)
+        with self._lock:
+            self._tokens[query] = tokens
+            while len(self._tokens) > TOKEN_CACHE_QUERIES:
+                self._tokens.popitem(last=False)
+        return tokens
+
+    def load_vectors(self) -> None:
+        """Fetch the stored vector of every passage in one round trip (indexes up to PRELOAD_MAX_CHUNKS).
+
+        Best-passage look-ups and cross-lingual scoring need stored vectors; fetching them document by
+        document was a Chroma call per citation (~2 ms each, ~85 per brief). The values are the same.
+        """
+        if self._all_vectors or len(self.rows) > PRELOAD_MAX_CHUNKS:
+            return
+        fetched = self.store.vectors([r.chunk_id for r in self.rows])
+        with self._lock:
+            self._vectors.update(fetched)
+            self._all_vectors = True
+
+    def _stored_vectors(self, positions: list[int]) -> dict[str, np.ndarray]:
+        """Stored vectors, holding at least those of `positions` that the store has."""
+        self.load_vectors()
+        if not self._all_vectors:
+            with self._lock:
+                missing = [self.rows[i].chunk_id for i in positions if self.rows[i].chunk_id not in self._vectors]
+            if missing:
+                fetched = self.store.vectors(missing)
+                with self._lock:
+                    self._vectors.update(fetched)
+        return self._vectors
+
+    def _sparse(self, query: str, mask: np.ndarray, n: int) -> list[_Scored]:
+        tokens = self._query_tokens(query)
         if not tokens or self._bm25 is None:
             return []
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
@@ -226,7 +283,7 @@ class Retriever:
         if missing:
             # The wanted-language passages of these documents were not among the dense candidates
             # (typically a cross-lingual match): score them against the query directly.
-            vectors = self.store.vectors([self.rows[i].chunk_id for i in missing])
+            vectors = self._stored_vectors(missing)
             query_vector = self._vector(query)
             for i in missing:
                 vector = vectors.get(self.rows[i].chunk_id)
@@ -286,19 +343,14 @@ class Retriever:
         if not positions:
             return None
         query = query.strip()[:MAX_QUERY_CHARS] or self.rows[positions[0]].title_en
-        with self._lock:
-            missing = [self.rows[i].chunk_id for i in positions if self.rows[i].chunk_id not in self._vectors]
-        if missing:
-            fetched = self.store.vectors(missing)
-            with self._lock:
-                self._vectors.update(fetched)
+        vectors = self._stored_vectors(positions)
         query_vector = self.store.embedder.encode([query])[0]
-        tokens = set(tokenize(query))
+        tokens = set(self._query_tokens(query))
         scored = []
         for i in positions:
-            vector = self._vectors.get(self.rows[i].chunk_id)
+            vector = vectors.get(self.rows[i].chunk_id)
             similarity = float(vector @ query_vector) if vector is not None else -1.0
-            overlap = len(tokens & set(self.rows[i].tokens))
+            overlap = len(tokens & self._row_tokens[i])
             scored.append((-similarity, -overlap, self.rows[i].chunk_id, i, similarity))
         scored.sort()
         _, _, _, best, similarity = scored[0]

@@ -94,8 +94,18 @@ def _kind(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[str, dict[str, An
     return kind, None
 
 
+@cache
+def draft_schema_json(draft_cls: type[BaseModel]) -> str:
+    """The draft's JSON schema as sent with a structured-output request (built once per draft class)."""
+    return json.dumps(draft_cls.model_json_schema())
+
+
+@cache
 def schema_hint(draft_cls: type[BaseModel]) -> str:
-    """The fields to fill, as an indented list (language-neutral: field names are the JSON keys)."""
+    """The fields to fill, as an indented list (language-neutral: field names are the JSON keys).
+
+    Built once per draft class (draft classes are themselves built once, see `draft_model`).
+    """
     schema = draft_cls.model_json_schema()
     return "\n".join(_describe(schema, schema.get("$defs", {}), 0))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,12 @@ class Price:
 
 
 def parse_prices(text: str, origin: str) -> dict[str, Price]:
+    """The price table in `text` (a fresh dict; the parse of a text is remembered: every LLM call loads it)."""
+    return dict(_parsed_prices(text, origin))
+
+
+@lru_cache(maxsize=16)
+def _parsed_prices(text: str, origin: str) -> dict[str, Price]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

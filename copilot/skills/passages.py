@@ -17,8 +17,8 @@ from copilot.grounding import Grounding
 from copilot.index.models import Hit
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Citation
+from copilot.skills.figures import unsupported
 from copilot.text.chunking import split_sentences
-from copilot.validators import unsupported_numbers
 
 _SPACE = re.compile(r"\s+")
 _LIST_PREFIX = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)")
@@ -89,7 +89,7 @@ class Cited:
 
     def backed(self, text: str, inputs: Iterable[str]) -> bool:
         """True when every figure in `text` appears in `inputs` or in a passage cited here."""
-        return not unsupported_numbers(text, [*inputs, self.cited_text()])
+        return not unsupported(text, [*inputs, self.cited_text()])
 
     def grounded(self, doc_id: str, text: str, inputs: Iterable[str]) -> str | None:
         """`text` once the passages holding it are cited, or None when one of its figures cannot be backed."""

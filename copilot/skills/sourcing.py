@@ -15,18 +15,18 @@ from __future__ import annotations
 from copilot.grounding import Grounding
 from copilot.index.models import Hit
 from copilot.results import Citation
+from copilot.skills.figures import number_bank, unknown
 from copilot.text.chunking import split_sentences
-from copilot.text.numbers import NumberBank
 
 
 class Sourcer:
     def __init__(self, g: Grounding, input_text: str) -> None:
         self.g = g
-        self.bank = NumberBank([input_text])
+        self.bank = number_bank([input_text])
         self.citations: list[Citation] = []
 
     def _add(self, hit: Hit) -> None:
-        extra = NumberBank([hit.text, hit.title(self.g.lang)])
+        extra = number_bank([hit.text, hit.title(self.g.lang)])
         self.bank.values |= extra.values
         self.bank.dates |= extra.dates
 
@@ -43,7 +43,7 @@ class Sourcer:
         return self.cite(hit) if hit is not None else None
 
     def unsupported(self, text: str) -> list[str]:
-        return self.bank.unknown(text)
+        return unknown(self.bank, text)
 
     def _try(self, doc_id: str, text: str) -> None:
         """Retrieve the passage of `doc_id` that `text` comes from; cite it if it backs any of its figures."""
@@ -51,7 +51,7 @@ class Sourcer:
         hit = self.g.passage(doc_id, text)
         if hit is None:
             return
-        if len(NumberBank([hit.text, hit.title(self.g.lang)]).unknown(text)) < before:
+        if len(unknown(number_bank([hit.text, hit.title(self.g.lang)]), text)) < before:
             self.cite(hit)
 
     def ground(self, doc_id: str, text: str) -> str | None:
