@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -49,13 +50,27 @@ def base_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_nego(run: Run, home: Path) -> Outcome:
+def without_root_file_powers() -> list[str]:
+    """A command prefix that makes root obey file permissions (drops CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH).
+
+    Empty when not root. Needs util-linux's setpriv (Debian's base system has it): a test that needs
+    permissions to bite fails rather than skips without it.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv is not None, "running as root: setpriv (util-linux) is needed to take file permissions away"
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+def run_nego(run: Run, home: Path, prefix: Sequence[str] = ()) -> Outcome:
     env = base_env(home)
     env.update(run.env)
     for name in [k for k, v in env.items() if v == ""]:
         del env[name]  # an empty value in a row means "unset"
     proc = subprocess.run(
-        [str(NEGO), *run.args],
+        [*prefix, str(NEGO), *run.args],
         env=env,
         cwd=run.cwd,
         capture_output=True,

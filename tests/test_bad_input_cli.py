@@ -8,7 +8,6 @@ with that environment, a few at a time, once per module.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +71,11 @@ FLAG_ROWS = [
         ("give --out or --run-id, not both",),
     ),
     Row("empty-question", ("ask", "   "), ("the question is empty",)),
-    Row("control-chars-question", ("ask", "\x01\x02\u200b"), ("the question is empty (or only blanks and invisible characters)",)),
+    Row(
+        "control-chars-question",
+        ("ask", "\x01\x02\u200b"),
+        ("the question is empty (or only blanks and invisible characters)",),
+    ),
     Row("empty-explain", ("explain", "", *S), ("the text to explain is empty",)),
     Row("empty-objection", ("objection", " \t", *S), ("the objection is empty",)),
     Row("empty-pain", ("risks", *S, "--pain", "  "), ("command line: pains[0]: String should have at least 1",)),
@@ -234,14 +237,13 @@ def test_bad_settings_fail_with_one_clear_line(row: EnvRow, env_outcomes: dict[s
     assert_clean_failure(env_outcomes[row.id], row.expected)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_a_data_folder_that_is_not_writable(tmp_path: Path) -> None:
-    from bad_input_support import run_nego
+    from bad_input_support import run_nego, without_root_file_powers
 
     home = tmp_path / "home"
     home.mkdir(mode=0o500)
     try:
-        outcome = run_nego(Run(("search", "q")), home)
+        outcome = run_nego(Run(("search", "q")), home, without_root_file_powers())
     finally:
         home.chmod(0o700)
     assert_clean_failure(outcome, "(NEGO_HOME) is not writable")

@@ -90,3 +90,10 @@ def test_file_names() -> None:
     assert pasted_name("---\nid: case-new-one\ntype: case\n", "markdown") == "case-new-one.md"
     assert pasted_name("- id: term-x\n  type: glossary\n", "yaml") == "term-x.yaml"
     assert pasted_name("no id here", "yaml") == "pasted-document.yaml"
+
+
+def test_a_users_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    users = tmp_path / "users.txt"
+    users.write_bytes("rep:密码".encode("gbk"))
+    with pytest.raises(AuthError, match=r"users\.txt: not UTF-8"):
+        parse_auth(str(users))

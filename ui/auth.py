@@ -35,7 +35,13 @@ def parse_auth(spec: str) -> dict[str, str]:
     path = Path(spec).expanduser()
     if path.is_file():
         users: dict[str, str] = {}
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise AuthError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+        except OSError as exc:
+            raise AuthError(f"{path}: cannot be read ({exc.strerror})") from None
+        for number, line in enumerate(text.splitlines(), 1):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             user, password = _pair(line.rstrip("\r\n"), f"{path}:{number}")
