@@ -351,3 +351,25 @@ def test_auto_does_not_redact_for_a_local_endpoint(kb: Any, openai_server: OpenA
     sent = sent_text(openai_server)
     assert PHONE in sent and ID_X in sent and "[PHONE_1]" not in sent
     assert not [n for n in result.notices if n.kind == "redaction"]
+
+
+def test_the_chat_tab_shows_that_redaction_happened(
+    kb: Any, shipped_index: Any, openai_server: OpenAIServer, tmp_path: Path
+) -> None:
+    """The rep sees, under the reply, that personal data was replaced before it left (kinds and counts only)."""
+    from ui_support import deal_fields, text_of
+
+    from copilot.history import History
+    from ui.chat import stream_reply
+    from ui.context import AppContext
+
+    copilot = llm_copilot(kb, openai_server, tmp_path, "on")
+    _, store, _ = shipped_index
+    ctx = AppContext(copilot.settings, store, copilot, History.open(copilot.settings), tmp_path / "files")
+    openai_server.script(ReplyJSON(REPLY))
+    *_, final = stream_reply(ctx, QUESTION, None, deal_fields(pii_deal()), "")
+    messages, notices = final[0], final[3]
+    assert "redaction" in notices and "1 个电话号码" in notices
+    assert all(value not in notices for value in RAW_VALUES)
+    replies = [text_of(m) for m in messages if m["role"] == "assistant" and not m.get("metadata")]
+    assert replies and PHONE in replies[-1] and "[PHONE_1]" not in replies[-1]  # the reply shows the real value
