@@ -768,8 +768,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load bench: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("load bench: interrupted; the app was stopped", file=sys.stderr)
-        return 130
+        shutil.rmtree(workdir, ignore_errors=True)
+        print("load bench: interrupted; the app was stopped", file=sys.stderr, flush=True)
+        # Exit now: gradio_client's own worker threads (not ours, not daemons) may still be connecting to the
+        # stopped app, and the interpreter would wait for them at exit.
+        os._exit(130)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(markdown(figures))

@@ -255,7 +255,14 @@ def kill_and_resume(
         run = start(home, *(first_args if number == 0 else ()), env=env)
         killed = run.kill_when(point.condition(run))
         output = run.output()
-        assert killed, f"{point.name}: `nego index` finished before the kill point:\n{output}"
+        if not killed:
+            # On a fast machine a later point can be missed (the run it would interrupt is short, or the
+            # earlier kills left less work): the run must then simply have succeeded. The first point
+            # must always be hit, so every test kills at least once.
+            assert number > 0, f"{point.name}: `nego index` finished before the first kill point:\n{output}"
+            assert run.proc.returncode == 0 and "Traceback" not in output, output
+            results.append(Killed(f"{point.name} (finished before it)", 0, "moved it aside" in output, output))
+            continue
         assert run.proc.returncode == -signal.SIGKILL, output
         assert "Traceback" not in output, output
         results.append(Killed(point.name, run.proc.returncode, "moved it aside" in output, output))
