@@ -9,9 +9,7 @@ leave no app process behind.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -126,36 +124,3 @@ def test_a_short_run_with_two_sessions_reports_sane_figures(bench_home: Path, tm
     assert "| sessions | requests | errors | requests/s | p50 | p95 | max |" in table
     assert f"| 2 | {figures['requests']} | 0 |" in table
     assert _gone(figures["app_pid"]), "the app process was left running"
-
-
-@pytest.mark.slow
-def test_an_interrupted_run_stops_the_app(bench_home: Path) -> None:
-    process = subprocess.Popen(
-        _bench("--home", str(bench_home), "--sessions", "2", "--duration", "120"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    app_pid: int | None = None
-    try:
-        assert process.stderr is not None
-        line = ""
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and "app ready" not in line:
-            line = process.stderr.readline()
-            if not line and process.poll() is not None:
-                break
-        match = re.search(r"\(pid (\d+)\)", line)
-        assert match, f"no 'app ready' line: {line!r}"
-        app_pid = int(match.group(1))
-        assert Path(f"/proc/{app_pid}").exists()
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-        assert process.returncode == 130 and "interrupted" in stderr
-        assert _gone(app_pid), "the app process outlived the interrupted benchmark"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-        if app_pid is not None and Path(f"/proc/{app_pid}").exists():  # a failed run must not leave it behind
-            os.killpg(app_pid, signal.SIGKILL)
