@@ -6,11 +6,17 @@ not be sent to a hosted model. Before any text goes to a model endpoint the
 runner passes it through a `Redactor`, which replaces
 
 - phone numbers: mainland mobiles (1[3-9] + 9 digits, optional +86 / 0086 and
-  spaces or dashes), landlines with an area code (010-12345678, (0755) 8765 4321)
-  and international numbers written with a leading + (+44 20 7946 0958);
+  spaces or dashes), landlines with an area code (010-12345678, (0755) 8765 4321),
+  international numbers written with a leading + (+44 20 7946 0958) and North
+  American numbers written without +1 in the usual groups ((415) 555-2671,
+  415-555-2671, 415.555.2671, 1-415-555-2671: area code and exchange start with
+  2–9, the same dash or dot between the groups; ten bare digits and groups
+  separated by spaces only, "200 300 4000", read as quantities and are not taken);
 - e-mail addresses;
 - Chinese resident ID numbers: 18 characters whose birth date is a real date and
-  whose last character is the ISO 7064 MOD 11-2 check character;
+  whose last character is the ISO 7064 MOD 11-2 check character, and the legacy
+  15-digit numbers (issued until 2004: a known province code, a real 19YYMMDD
+  birth date written as YYMMDD, a 3-digit sequence; they have no check digit);
 - bank card numbers: 13–19 digits (optionally in groups of 4, or 4-6-5), starting
   with 2–6 or 9 (the networks issuing cards in China and abroad), Luhn-valid,
 
@@ -61,6 +67,15 @@ _CARD = re.compile(
     r"|\d{6}[ -]\d{13}"  # 19-digit UnionPay 6-13
     r")(?![\d]|[.,]\d)"
 )
+_ID15 = re.compile(r"(?<![\d.])([1-8]\d{5})[ -]?(\d{6})[ -]?(\d{3})(?![\d.]?\d|[Xx])")
+_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+_NANP = re.compile(
+    r"(?<![\d.+\-/])(?:1[ .-])?"
+    r"(?:\([2-9]\d{2}\)[ ]?[2-9]\d{2}[ .-]|[2-9]\d{2}(?P<sep>[.-])[2-9]\d{2}(?P=sep))\d{4}"
+    r"(?:[ ]?(?:ext\.?|x)[ ]?\d{1,6})?(?![\d]|[.,/-]\d)"
+)
 _MOBILE = re.compile(r"(?<![\d.+])(?:(?:\+|00)86[ -]?|\(\+?86\)[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d]|[.,]\d)")
 _LANDLINE = re.compile(
     r"(?<![\d.])(?:\(0(?:10|2\d|[3-9]\d{2})\)[ -]?|0(?:10|2\d|[3-9]\d{2})[ -]?)\d{3,4}[ -]?\d{4}"
@@ -98,7 +113,7 @@ def valid_resident_id(number: str) -> bool:
     number = number.upper()
     if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
         return False
-    if number[0] not in "12345678":  # province codes run from 11 to 82
+    if number[:2] not in _PROVINCES:
         return False
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -108,6 +123,17 @@ def valid_resident_id(number: str) -> bool:
         return False
     total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == number[17]
+
+
+def valid_legacy_resident_id(number: str) -> bool:
+    """A 15-digit resident ID number of the first generation: province code, a real 19YYMMDD birth date, a sequence."""
+    if len(number) != 15 or not number.isdigit() or number[:2] not in _PROVINCES:
+        return False
+    try:
+        date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return number[12:15] != "000"
 
 
 def luhn_valid(digits: str) -> bool:
@@ -138,6 +164,10 @@ def _candidates(text: str) -> Iterator[PiiMatch]:
         number = "".join(m.groups()).upper()
         if valid_resident_id(number):
             yield PiiMatch("id", m.start(), m.end(), m.group(), number)
+    for m in _ID15.finditer(text):
+        number = "".join(m.groups())
+        if valid_legacy_resident_id(number):
+            yield PiiMatch("id", m.start(), m.end(), m.group(), number)
     for m in _CARD.finditer(text):
         digits = _digits(m.group())
         if valid_card(digits):
@@ -147,6 +177,9 @@ def _candidates(text: str) -> Iterator[PiiMatch]:
         yield PiiMatch("phone", m.start(), m.end(), m.group(), digits[-11:])
     for m in _LANDLINE.finditer(text):
         yield PiiMatch("phone", m.start(), m.end(), m.group(), _digits(m.group()))
+    for m in _NANP.finditer(text):
+        digits = _digits(m.group().split("x")[0].split("ext")[0])
+        yield PiiMatch("phone", m.start(), m.end(), m.group(), "1" + digits[-10:])
     for m in _INTERNATIONAL.finditer(text):
         digits = _digits(m.group())
         if 8 <= len(digits) <= 15:

@@ -11,6 +11,11 @@ Pairwise mode shows the two answers in an order drawn from a seeded random
 generator per comparison key, so position bias averages out while reruns stay
 reproducible.
 
+Personal data in what is judged (the task carries the deal, the answers may
+quote contacts) is replaced with placeholders before the prompt leaves, like
+every copilot request (copilot.privacy; `redact` defaults to the judge
+endpoint's `redact_pii` decision), and put back in the rationale.
+
 The model is any langchain chat model (copilot.llm.model.get_chat_model, or the
 scripted fake in tests); langchain is imported lazily.
 """
@@ -29,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from copilot.llm.failures import classify, reason
 from copilot.llm.runner import RetryPolicy
 from copilot.llm.usage import UsageMeter, load_prices
+from copilot.privacy import Redactor, redaction_enabled
 from copilot.prompts import render_prompt
 from copilot.settings import Settings
 from evals.models import JudgeScore, UsageInfo
@@ -121,9 +127,22 @@ class Judge:
     max_answer_chars: int = MAX_ANSWER_CHARS
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     prompt_hook: Callable[[str], None] | None = None
+    redact: bool | None = None
+    """Replace personal data before the prompt is sent; None: `redaction_enabled(settings)` (the judge's endpoint)."""
+
+    def __post_init__(self) -> None:
+        if self.redact is None:
+            self.redact = redaction_enabled(self.settings)
 
     # -- calls ------------------------------------------------------------------------------------
     def _ask(self, prompt: str) -> tuple[str, UsageInfo]:
+        redactor = Redactor() if self.redact else None
+        if redactor is not None:
+            prompt = redactor.redact(prompt)
+        text, info = self._send(prompt)
+        return (redactor.restore(text) if redactor is not None else text), info
+
+    def _send(self, prompt: str) -> tuple[str, UsageInfo]:
         from langchain_core.messages import HumanMessage
 
         if self.prompt_hook is not None:

@@ -256,7 +256,8 @@ def run_suite(
     pending = [(i, case) for i, case in enumerate(cases) if case.id not in done]
 
     rkb = kb if isinstance(kb, RecordingKnowledgeBase) else RecordingKnowledgeBase(kb)
-    judge = Judge(models.judge, settings, seed=config.seed) if models.judge is not None else None
+    judge_settings = settings.model_copy(update={"provider": config.judge_provider})  # its endpoint decides redaction
+    judge = Judge(models.judge, judge_settings, seed=config.seed) if models.judge is not None else None
     engine = Engine(copilot=Copilot(settings, rkb, model=models.copilot), kb=rkb, judge=judge, cache=models.cache)
     run_case = _runner(config, engine)
     threaded = (models.copilot is not None or models.judge is not None) and config.concurrency > 1

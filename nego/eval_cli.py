@@ -145,7 +145,8 @@ def eval_compare(
             models = open_models(settings, "offline", judge)
         except ModelConfigError as exc:
             fail(str(exc))
-        pairs = judge_pairs(settings, models, a_results, b_results, seed)
+        judge_settings = settings.model_copy(update={"provider": judge})  # its endpoint decides redaction
+        pairs = judge_pairs(judge_settings, models, a_results, b_results, seed)
         pairwise_text = pairwise_text_of(pairs)
     if as_json:
         typer.echo(json.dumps(comparison.model_dump(mode="json"), ensure_ascii=False, indent=2))

@@ -121,3 +121,25 @@ def test_pairwise_tie_zh_and_failure(tmp_path: Path) -> None:
     assert cjk_ratio(model.prompts[0][0].text.split("<data")[0]) > 0.3
     bad = j.compare(key="k", lang="zh", task="任务", answer_a="甲", answer_b="乙")
     assert bad.winner is None and bad.error is not None and "winner" in bad.error
+
+
+def test_judge_prompts_are_redacted_for_a_remote_judge_and_the_rationale_restored(tmp_path: Path) -> None:
+    """Issue 16: the eval judge's prompts leave the machine like any request: personal data as placeholders."""
+    model = ScriptedChatModel(script=[{**VERDICT, "rationale": "Gives [PHONE_1] as the contact."}])
+    settings = Settings(home=tmp_path, provider="deepseek", max_retries=0)  # a remote endpoint: "auto" redacts
+    j = Judge(model, settings, retry=RetryPolicy(sleep=lambda _s: None))
+    task = "Deal: contact Wang, 13812345678, wang@example.com, ID 11010519491231002X; US office (415) 555-2671"
+    score = j.score(skill="ask", lang="en", task=task, answer="Call 138 1234 5678 or 415-555-2671.")
+    prompt = model.prompts[0][0].text
+    for value in ("13812345678", "138 1234 5678", "wang@example.com", "11010519491231002X", "555-2671"):
+        assert value not in prompt, value
+    assert "[PHONE_1]" in prompt and "[EMAIL_1]" in prompt and "[ID_1]" in prompt and "[PHONE_2]" in prompt
+    assert score.error is None and score.rationale == "Gives 13812345678 as the contact."
+
+    pair_model = ScriptedChatModel(script=[{"winner": "1", "rationale": "ok"}])
+    Judge(pair_model, settings).compare(key="k", lang="zh", task=task, answer_a="电话 13812345678", answer_b="无")
+    assert "13812345678" not in pair_model.prompts[0][0].text
+
+    local = ScriptedChatModel(script=[VERDICT])
+    Judge(local, Settings(home=tmp_path, redact_pii="off")).score(skill="ask", lang="en", task=task, answer="x")
+    assert "13812345678" in local.prompts[0][0].text

@@ -373,3 +373,63 @@ def test_the_chat_tab_shows_that_redaction_happened(
     assert all(value not in notices for value in RAW_VALUES)
     replies = [text_of(m) for m in messages if m["role"] == "assistant" and not m.get("metadata")]
     assert replies and PHONE in replies[-1] and "[PHONE_1]" not in replies[-1]  # the reply shows the real value
+
+
+# -- issue 16: legacy 15-digit IDs and North American numbers without +1 ------------------------------
+LEGACY_ID = "110105491231002"  # the 18-digit textbook example's first generation: 19491231, sequence 002
+
+
+@pytest.mark.parametrize(
+    "text",
+    [LEGACY_ID, "110105 491231 002", "440306-900307-123", "510107000229401"],  # 29 Feb 1900 did not exist
+)
+def test_legacy_15_digit_resident_ids_are_found(text: str) -> None:
+    found = kinds(f"法人老身份证{text}，请核对。")
+    if text == "510107000229401":  # 1900 was not a leap year
+        assert found == []
+        return
+    assert found == [("id", text)]
+    assert kinds(f"Legacy ID {text} on file.") == [("id", text)]
+
+
+def test_legacy_ids_need_a_province_a_real_date_and_a_sequence() -> None:
+    for number in ("910105491231002", "110105491331002", "110105490230002", "110105491231000", "100105491231002"):
+        assert find_pii(f"编号 {number} 。") == [], number
+    assert find_pii("金额 130000000000000 元，即 1.3e14") == []  # no province 13 date 000000
+    redactor = Redactor()
+    assert redactor.redact(f"旧证 {LEGACY_ID}，新证 {ID_X}") == "旧证 [ID_1]，新证 [ID_2]"
+    assert redactor.restore("[ID_1]") == LEGACY_ID
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "(415) 555-2671",
+        "(415)555-2671",
+        "415-555-2671",
+        "415.555.2671",
+        "1-415-555-2671",
+        "1 (212) 736-5000",
+        "415-555-2671 ext. 12",
+    ],
+)
+def test_us_phone_numbers_without_plus_one_are_found(phone: str) -> None:
+    assert kinds(f"Call Ms Wang on {phone} before Friday.") == [("phone", phone)]
+    assert kinds(f"美国客户电话{phone}，周五前联系。") == [("phone", phone)]
+
+
+def test_us_numbers_with_and_without_plus_one_share_a_placeholder() -> None:
+    redactor = Redactor()
+    assert redactor.redact("+1 (415) 555-2671 or 415-555-2671") == "[PHONE_1] or [PHONE_1]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ISBN 978-3-16-148410-0; DOI 10.1000/182; 555-2671 alone; 415-555-26710; 015-555-2671; 415-155-2671",
+        "mixed separators 415-555.2671; ranges 300-500 and 1000-2000; version 4.15.555; 2019.10.2020",
+        "fiscal 2021-2022-2023 and 200 300 4000 tons",
+    ],
+)
+def test_figures_that_look_like_us_numbers_are_not(text: str) -> None:
+    assert find_pii(text) == [], find_pii(text)
