@@ -24,6 +24,7 @@ from copilot.index.retriever import Retriever
 from copilot.index.store import ChunkStore
 from copilot.settings import Settings
 from copilot.text.injection import has_injection, strip_injections
+from copilot.understand.hub import Understanding
 
 TERM_CACHE_TEXTS = 2048
 
@@ -73,6 +74,11 @@ class KnowledgeBase:
     def title(self, doc_id: str, lang: str) -> str:
         doc = self.documents.get(doc_id)
         return doc.meta.title(lang) if doc else doc_id
+
+    @cached_property
+    def understanding(self) -> Understanding:
+        """The text classifiers (copilot.understand), sharing the retriever's embedder."""
+        return Understanding(self.retriever.store.embedder.encode)
 
     @cached_property
     def glossary(self) -> list[GlossaryEntry]:
