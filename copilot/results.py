@@ -8,7 +8,7 @@ the result rendered as Markdown in the result's language.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +53,9 @@ class SkillResult(Model):
     citations: list[Citation] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+
+    code_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields decided by code, never asked of the model: in LLM mode they are copied from the offline result."""
 
 
 # -- explain --------------------------------------------------------------------------------------
@@ -129,11 +132,53 @@ class PlanResult(SkillResult):
 
 
 # -- fit ------------------------------------------------------------------------------------------
+FitQuestionKey = Literal[
+    "shared_state",
+    "multiple_writers",
+    "trusted_operator",
+    "writers_known",
+    "trust_gap",
+    "third_party_verification",
+    "high_frequency",
+    "large_files",
+    "single_issuer",
+]
+Answer = Literal["yes", "no", "unknown"]
+Architecture = Literal["consortium", "public", "shared_database", "database"]
+
+
+class FitQuestion(Model):
+    """One question of the decision flow, answered from the deal's own sentences."""
+
+    key: FitQuestionKey
+    question: str
+    answer: Answer
+    evidence: str | None = Field(default=None, description="the deal's sentence the answer rests on")
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    discovery: str | None = Field(default=None, description="for an unknown answer: what the rep should ask")
+    changes: str | None = Field(default=None, description="for an unknown answer: how the verdict would change")
+
+
 class FitResult(SkillResult):
     skill: Literal["fit"] = "fit"
     verdict: Literal["fit", "partial", "not_fit"]
     reasons: list[str]
     alternative: str | None = None
+    questions: list[FitQuestion] = Field(default_factory=list)
+    architecture: Architecture | None = None
+    architecture_text: str | None = None
+    counterpoints: list[str] = Field(
+        default_factory=list, description="arguments against the verdict, each stated with why it does not decide"
+    )
+    one_line: str = Field(default="", description="the verdict in one line (for the brief's card)")
+
+    code_fields: ClassVar[tuple[str, ...]] = (
+        "questions",
+        "architecture",
+        "architecture_text",
+        "counterpoints",
+        "one_line",
+    )
 
 
 # -- objection ------------------------------------------------------------------------------------

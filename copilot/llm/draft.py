@@ -1,7 +1,9 @@
 """What the model fills in: a "draft" of a result, and how a draft becomes a full result.
 
 A skill's result class (copilot.results) carries fields the model must not
-write: skill, language, mode, text, citations, notices and usage. The draft
+write: skill, language, mode, text, citations, notices and usage, nor the
+fields a result decides by code (`code_fields`, e.g. the fit check's answered
+questions: the runner copies them from the offline result). The draft
 model has the skill-specific fields only (nested results, as in BriefResult,
 become drafts too) plus `cited`: the ids of the passages it used ("C1", …).
 The runner turns those ids into Grounding citations, so a citation can only
@@ -48,7 +50,7 @@ def draft_model(result_cls: type[SkillResult]) -> type[BaseModel]:
     """The pydantic model the LLM is asked to produce for `result_cls`."""
     fields: dict[str, Any] = {}
     for name, info in result_cls.model_fields.items():
-        if name in BASE_FIELDS:
+        if name in BASE_FIELDS or name in result_cls.code_fields:
             continue
         annotation = _draft_annotation(info.annotation)
         fields[name] = (annotation, FieldInfo.merge_field_infos(info, annotation=annotation))

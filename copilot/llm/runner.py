@@ -301,6 +301,8 @@ def run_llm_skill(
         meter.record(_message_texts(sent), raw, _reply_text(raw, draft))
         result, problems = result_from_draft(result_cls, outgoing.restore(draft), lang=lang, cite=cite)
         if result is not None:
+            decided = {name: getattr(offline_result, name) for name in result_cls.code_fields}
+            result = result.model_copy(update=decided)
             result = result.model_copy(update={"text": render(result)})
             problems += validate_fn(result)
             if not problems:

@@ -1,0 +1,177 @@
+"""The fit check's decision flow: nine questions answered from the deal's own sentences, then a verdict by rule.
+
+The questions follow the published decision flows (Wüst & Gervais 2018, "Do you need a blockchain?";
+WEF 2018, "Blockchain Beyond the Hype"): is there shared state; are there several writers from
+different organisations; would they all accept one trusted operator (or does one already run it);
+are the writers known (permissioned vs public); is there a trust gap between them; is verification
+owed to a third party; and the practical stoppers: very high frequency / low latency, large
+non-transactional files, a single issuer and redeemer.
+
+Answers come from meaning, not keywords: every pain, goal, system and constraint is cut into
+sentences and clauses, and each is classified by the shared text classifier over the labelled set
+evals/datasets/understanding/fit_evidence.jsonl (labels `<question>:yes`, `<question>:no`, `none`;
+clause-level negation is a feature of the classifier). For each question the most confident clause
+decides, and the sentence it belongs to is the evidence; below `MIN_CONFIDENCE` the answer is unknown.
+
+The verdict is decided by code from the answers (`decide`), never by a model:
+
+    not_fit  shared_state=no, multiple_writers=no, trusted_operator=yes, single_issuer=yes or high_frequency=yes
+    fit      shared_state=yes, multiple_writers=yes, trusted_operator=no and trust_gap=yes (and large_files≠yes)
+    partial  otherwise: a key question is unknown, there is no clear trust gap, or large files are involved
+
+The architecture follows: fit/partial -> a consortium (permissioned) chain when the writers are known,
+a public chain when they are not; not_fit -> a shared database with signed audit logs when several
+parties still need one record, else an ordinary database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from copilot.deal import Deal
+from copilot.results import Answer, Architecture, FitQuestion, FitQuestionKey, FitResult
+from copilot.understand import Classification
+from copilot.understand.negation import rules
+
+Verdict = Literal["fit", "partial", "not_fit"]
+QUESTION_KEYS: tuple[FitQuestionKey, ...] = get_args(FitQuestionKey)
+NOT_FIT_WHEN: dict[FitQuestionKey, Answer] = {
+    "shared_state": "no",
+    "multiple_writers": "no",
+    "trusted_operator": "yes",
+    "single_issuer": "yes",
+    "high_frequency": "yes",
+}
+FIT_NEEDS: dict[FitQuestionKey, Answer] = {
+    "shared_state": "yes",
+    "multiple_writers": "yes",
+    "trusted_operator": "no",
+    "trust_gap": "yes",
+}
+PARTIAL_WHEN: dict[FitQuestionKey, Answer] = {"large_files": "yes"}
+MIN_CONFIDENCE = 0.5
+"""A clause decides a question only when the classifier gives its label at least this share of the votes."""
+MIN_CLAUSE_CHARS = 4
+CLASSIFIER = "fit_evidence"
+Classify = Callable[[str], Classification]
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=\.)\s+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    key: FitQuestionKey
+    answer: Answer
+    sentence: str
+    clause: str
+    confidence: float
+
+
+def deal_sentences(deal: Deal) -> list[str]:
+    """The deal's pains, goals, systems and constraints as sentences, each a verbatim piece of the deal."""
+    out: list[str] = []
+    for text in [*deal.pains, *deal.goals, *deal.systems, *deal.constraints.texts()]:
+        for piece in _SENTENCE_END.split(text):
+            piece = piece.strip()
+            if len(piece) >= MIN_CLAUSE_CHARS and piece not in out:
+                out.append(piece)
+    return out
+
+
+def _units(sentence: str) -> list[str]:
+    """The sentence itself and, when it has several, each clause long enough to mean something."""
+    clauses = [c.text for c in rules().clauses(sentence)]
+    units = [sentence]
+    if len(clauses) > 1:
+        units += [c for c in clauses if len(c) >= MIN_CLAUSE_CHARS * (1 if re.search(r"[\u4e00-\u9fff]", c) else 4)]
+    return list(dict.fromkeys(units))
+
+
+def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]]:
+    out: list[tuple[FitQuestionKey, Answer, float]] = []
+    for label, score in result.scores.items():
+        if label == "none" or score < MIN_CONFIDENCE or ":" not in label:
+            continue
+        key, answer = label.split(":", 1)
+        if key in QUESTION_KEYS and answer in ("yes", "no"):
+            out.append((key, answer, score))  # type: ignore[arg-type]
+    return out
+
+
+def gather_evidence(sentences: Sequence[str], classify: Classify) -> dict[FitQuestionKey, Evidence]:
+    """For each question, the most confident clause of the deal that answers it."""
+    best: dict[FitQuestionKey, Evidence] = {}
+    for sentence in sentences:
+        for unit in _units(sentence):
+            for key, answer, score in _labels(classify(unit)):
+                found = best.get(key)
+                if found is None or score > found.confidence:
+                    best[key] = Evidence(key, answer, sentence, unit, round(score, 4))
+    return best
+
+
+def answers_of(questions: Sequence[FitQuestion]) -> dict[FitQuestionKey, Answer]:
+    return {q.key: q.answer for q in questions}
+
+
+def decide(answers: Mapping[FitQuestionKey, Answer]) -> Verdict:
+    """The verdict the answers lead to (see the module docstring)."""
+    if any(answers.get(key) == value for key, value in NOT_FIT_WHEN.items()):
+        return "not_fit"
+    fit = all(answers.get(key) == value for key, value in FIT_NEEDS.items())
+    if fit and not any(answers.get(key) == value for key, value in PARTIAL_WHEN.items()):
+        return "fit"
+    return "partial"
+
+
+def architecture_for(answers: Mapping[FitQuestionKey, Answer], verdict: Verdict) -> Architecture:
+    if verdict != "not_fit":
+        return "public" if answers.get("writers_known") == "no" else "consortium"
+    shared = answers.get("shared_state") == "yes" or (
+        answers.get("shared_state") != "no" and answers.get("multiple_writers") == "yes"
+    )
+    return "shared_database" if shared else "database"
+
+
+def if_answered(answers: Mapping[FitQuestionKey, Answer], key: FitQuestionKey) -> tuple[Verdict, Verdict]:
+    """The verdict if an unknown answer turned out yes, and if it turned out no."""
+    return decide({**answers, key: "yes"}), decide({**answers, key: "no"})
+
+
+def firing(answers: Mapping[FitQuestionKey, Answer]) -> list[FitQuestionKey]:
+    """The questions whose answer alone makes the deal not a fit."""
+    return [key for key, value in NOT_FIT_WHEN.items() if answers.get(key) == value]
+
+
+def contradictions(result: FitResult, classify: Classify | None = None) -> list[str]:
+    """Where the verdict and what the result says disagree (an empty list when they agree).
+
+    - the verdict must be the one its own answers lead to;
+    - under a fit or partial verdict no reason may assert a not-fit answer (one that, alone, makes the
+      deal not a fit) unless it is stated and weighed as a counterpoint;
+    - under a not_fit verdict no reason may deny the answer the verdict rests on.
+    With `classify`, each reason's meaning is read by the fit-evidence classifier (a model's narration
+    is checked the same way as the offline reasons).
+    """
+    problems: list[str] = []
+    answers = answers_of(result.questions)
+    if result.questions and decide(answers) != result.verdict:
+        problems.append(f"the verdict is {result.verdict!r} but the answers lead to {decide(answers)!r}")
+    if classify is None:
+        return problems
+    weighed = set(result.counterpoints)
+    for reason in result.reasons:
+        if reason in weighed:
+            continue
+        for key, answer, _ in _labels(classify(reason)):
+            if result.verdict != "not_fit" and NOT_FIT_WHEN.get(key) == answer:
+                problems.append(
+                    f"a reason says {key}={answer}, which makes it not a fit, under the verdict "
+                    f"{result.verdict!r} without weighing it: {reason!r}"
+                )
+            if result.verdict == "not_fit" and key in firing(answers) and NOT_FIT_WHEN[key] != answer:
+                problems.append(f"a reason says {key}={answer}, against the answer the verdict rests on: {reason!r}")
+    return problems
