@@ -52,12 +52,17 @@ FIT_NEEDS: dict[FitQuestionKey, Answer] = {
     "trust_gap": "yes",
 }
 PARTIAL_WHEN: dict[FitQuestionKey, Answer] = {"large_files": "yes"}
-MIN_CONFIDENCE = 0.5
-"""A clause decides a question only when the classifier gives its label at least this share of the votes."""
+MIN_CONFIDENCE = 0.4
+"""A clause decides a question when the classifier gives its label at least this share of the votes…"""
+MIN_SHARE = 0.25
+MIN_SIMILARITY = 0.45
+"""…or a smaller share (at least MIN_SHARE) with a labelled example this close (dense + BM25 similarity)."""
+STOPPERS: tuple[FitQuestionKey, ...] = ("high_frequency", "large_files", "single_issuer")
 MIN_CLAUSE_CHARS = 4
 CLASSIFIER = "fit_evidence"
 Classify = Callable[[str], Classification]
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=\.)\s+")
 
 
@@ -71,9 +76,12 @@ class Evidence:
 
 
 def deal_sentences(deal: Deal) -> list[str]:
-    """The deal's pains, goals, systems and constraints as sentences, each a verbatim piece of the deal."""
+    """The deal's pains, goals and constraints as sentences, each a verbatim piece of the deal.
+
+    System names and the industry are left out: a name ("EDI feeds", "数字版权") states no answer.
+    """
     out: list[str] = []
-    for text in [*deal.pains, *deal.goals, *deal.systems, *deal.constraints.texts()]:
+    for text in [*deal.pains, *deal.goals, *deal.constraints.texts()]:
         for piece in _SENTENCE_END.split(text):
             piece = piece.strip()
             if len(piece) >= MIN_CLAUSE_CHARS and piece not in out:
@@ -86,14 +94,20 @@ def _units(sentence: str) -> list[str]:
     clauses = [c.text for c in rules().clauses(sentence)]
     units = [sentence]
     if len(clauses) > 1:
-        units += [c for c in clauses if len(c) >= MIN_CLAUSE_CHARS * (1 if re.search(r"[\u4e00-\u9fff]", c) else 4)]
+        units += [c for c in clauses if len(c) >= MIN_CLAUSE_CHARS * (1 if _CJK.search(c) else 4)]
     return list(dict.fromkeys(units))
 
 
 def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]]:
+    """The question answers a classified text gives: its labels with enough of the votes and a close example."""
     out: list[tuple[FitQuestionKey, Answer, float]] = []
     for label, score in result.scores.items():
-        if label == "none" or score < MIN_CONFIDENCE or ":" not in label:
+        if label == "none" or score < MIN_SHARE or ":" not in label:
+            continue
+        near = max((n.score for n in result.neighbours if n.label == label), default=0.0)
+        if score < MIN_CONFIDENCE and near < MIN_SIMILARITY:
+            continue
+        if near < MIN_SIMILARITY * 0.8:
             continue
         key, answer = label.split(":", 1)
         if key in QUESTION_KEYS and answer in ("yes", "no"):
@@ -101,16 +115,59 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
     return out
 
 
-def gather_evidence(sentences: Sequence[str], classify: Classify) -> dict[FitQuestionKey, Evidence]:
-    """For each question, the most confident clause of the deal that answers it."""
+def gather_evidence(
+    sentences: Sequence[str], classify: Classify, warm: Callable[[list[str]], object] | None = None
+) -> dict[FitQuestionKey, Evidence]:
+    """For each question, the most confident clause of the deal that answers it.
+
+    `warm` (the classifier's encoder) embeds every clause in one batch first: the classifier then finds
+    each vector in the embedder's cache instead of embedding clauses one at a time.
+    """
+    units = {sentence: _units(sentence) for sentence in sentences}
+    if warm is not None:
+        warm([u for group in units.values() for u in group])
     best: dict[FitQuestionKey, Evidence] = {}
-    for sentence in sentences:
-        for unit in _units(sentence):
+    for sentence, group in units.items():
+        for unit in group:
             for key, answer, score in _labels(classify(unit)):
                 found = best.get(key)
                 if found is None or score > found.confidence:
                     best[key] = Evidence(key, answer, sentence, unit, round(score, 4))
     return best
+
+
+def answer_all(
+    deal: Deal, classify: Classify, warm: Callable[[list[str]], object] | None = None
+) -> dict[FitQuestionKey, Evidence | None]:
+    """Every question's answer: the deal's evidence, the frameworks' defaults, or None (unknown).
+
+    What the frameworks imply fills the gaps the deal leaves (the evidence is then the sentence that implies it):
+    - several writers write one state: multiple_writers=yes implies shared_state=yes;
+    - nothing shared, or one issuer and redeemer, means one writer: multiple_writers=no;
+    - the writers of a deal naming several writing organisations are known (permissioned) unless the deal
+      says anyone may write;
+    - the practical stoppers (high frequency, large files, single issuer) are "no" unless the deal points to them.
+    """
+    found = gather_evidence(deal_sentences(deal), classify, warm)
+    out: dict[FitQuestionKey, Evidence | None] = {key: found.get(key) for key in QUESTION_KEYS}
+
+    def imply(key: FitQuestionKey, answer: Answer, source: Evidence | None) -> None:
+        if out[key] is None and source is not None:
+            out[key] = Evidence(key, answer, source.sentence, source.clause, 0.0)
+
+    writers, shared, issuer = out["multiple_writers"], out["shared_state"], out["single_issuer"]
+    if writers is not None and writers.answer == "yes":
+        imply("shared_state", "yes", writers)
+    imply("writers_known", "yes", writers or shared)
+    if shared is not None and shared.answer == "no":
+        imply("multiple_writers", "no", shared)
+    if issuer is not None and issuer.answer == "yes":
+        imply("multiple_writers", "no", issuer)
+        imply("shared_state", "no", issuer)
+    for key in STOPPERS:
+        if out[key] is None:
+            out[key] = Evidence(key, "no", "", "", 0.0)
+    return out
 
 
 def answers_of(questions: Sequence[FitQuestion]) -> dict[FitQuestionKey, Answer]:
