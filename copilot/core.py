@@ -46,7 +46,9 @@ from copilot.settings import Settings
 from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
 from copilot.skills.explain import explain_offline, render_explain
-from copilot.skills.fit import fit_offline, render_fit
+from copilot.skills.fit import decision_text, fit_offline, render_fit
+from copilot.skills.fit_questions import CLASSIFIER as FIT_CLASSIFIER
+from copilot.skills.fit_questions import contradictions
 from copilot.skills.objection import objection_offline, render_objection
 from copilot.skills.plan import plan_offline, render_plan
 from copilot.skills.risks import render_risks, risks_offline
@@ -196,6 +198,8 @@ class Copilot:
         problems = validate(result, retrieved=set(grounding.hits), input_text=grounding.input_text, cited_text=cited)
         if isinstance(result, ExplainResult):
             problems += check_jargon(result, self.kb)
+        if isinstance(result, FitResult) and result.mode == "llm":
+            problems += contradictions(result, self.kb.understanding.classifier(FIT_CLASSIFIER).classify)
         return problems
 
     @staticmethod
@@ -263,6 +267,11 @@ class Copilot:
         )
 
     def fit(self, deal: Deal, lang: str | None = None) -> FitResult:
+        """The verdict and the answers are decided by code; in LLM mode the model narrates the reasons.
+
+        The model is told the decision (task_input) and its answer is rejected when its verdict or a
+        reason contradicts it (copilot.skills.fit_questions.contradictions): then the offline result shows.
+        """
         deal, notices = self._deal(deal, lang)
         return self._run(
             "fit",
@@ -271,6 +280,7 @@ class Copilot:
             "",
             lambda g: fit_offline(self.kb, g, deal),
             lambda r: render_fit(r, deal, []),
+            task_input=decision_text(self.kb, deal) if self.model is not None else "",
             input_notices=notices,
         )
 

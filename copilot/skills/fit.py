@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from copilot.corpus.models import Bilingual, PlaybookEntry, RiskEntry
+from copilot.corpus.models import Bilingual, RiskEntry
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
@@ -27,19 +27,19 @@ from copilot.results import Answer, FitQuestion, FitQuestionKey, FitResult
 from copilot.skills.fit_questions import (
     CLASSIFIER,
     FIT_NEEDS,
-    NOT_FIT_WHEN,
     QUESTION_KEYS,
     Verdict,
+    answer_all,
     answers_of,
     architecture_for,
     deal_sentences,
     decide,
     firing,
-    gather_evidence,
     if_answered,
 )
 from copilot.skills.passages import sources_section
 from copilot.skills.sourcing import Sourcer
+from copilot.text.segment import tokenize
 from copilot.wording import Wording
 
 ASX_CASE = "case-asx-chess"
@@ -65,11 +65,11 @@ _ASX_QUERY = {
 def answer_questions(kb: KnowledgeBase, deal: Deal, w: Wording) -> list[FitQuestion]:
     """The nine questions answered from the deal (unknown ones with a discovery question)."""
     classifier = kb.understanding.classifier(CLASSIFIER)
-    evidence = gather_evidence(deal_sentences(deal), classifier.classify)
-    answers: dict[FitQuestionKey, Answer] = {k: (evidence[k].answer if k in evidence else "unknown") for k in QUESTION_KEYS}
+    evidence = answer_all(deal, classifier.classify, classifier.encode)
+    answers: dict[FitQuestionKey, Answer] = {k: (e.answer if e else "unknown") for k, e in evidence.items()}
     out: list[FitQuestion] = []
     for key in QUESTION_KEYS:
-        found = evidence.get(key)
+        found = evidence[key]
         discovery = changes = None
         if found is None:
             discovery = w(f"discovery.{key}")
@@ -84,7 +84,7 @@ def answer_questions(kb: KnowledgeBase, deal: Deal, w: Wording) -> list[FitQuest
                 key=key,
                 question=w(f"question.{key}"),
                 answer=answers[key],
-                evidence=found.sentence if found else None,
+                evidence=found.sentence if found and found.sentence else None,
                 confidence=found.confidence if found else 0.0,
                 discovery=discovery,
                 changes=changes,
@@ -151,16 +151,21 @@ def fit_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> FitResult:
         else:  # stated and weighed, never silently kept under a verdict it argues against
             decisive = [k for k in FIT_NEEDS if answers[k] == FIT_NEEDS[k]]
             shown = w("join").join(
-                w("weighed_answer", key=w(f"one_line_key.{k}"), answer=w(f"answer.{answers[k]}")) for k in decisive
+                w("weighed_answer", topic=w(f"one_line_key.{k}"), answer=w(f"answer.{answers[k]}")) for k in decisive
             )
             counterpoints.append(w("weighed_poor", text=text, answers=shown or w("answer.unknown")))
 
     if verdict != "fit":
-        reasons += _risk_reasons(kb, src, answers, w, lang)
+        cautions = _risk_reasons(kb, src, answers, w, lang)
         citation = src.cite_doc(ASX_CASE, _ASX_QUERY[lang])
         if citation is not None:
             sentence = _best_sentence(src.g.hits[citation.chunk_id].text, _ASX_QUERY[lang], lang)
-            reasons.append(w("asx", title=citation.title, text=sentence))
+            cautions.append(w("asx", title=citation.title, text=sentence))
+        if verdict == "not_fit":
+            reasons += cautions
+        else:  # what would make it not a fit, weighed against the answers still open
+            open_keys = w("join").join(w(f"one_line_key.{k}") for k in _open_keys(answers))
+            counterpoints += [w("weighed_caution", text=c, open=open_keys) for c in cautions]
 
     alternative = src.ground(playbook.id, playbook.fit.alternative.get(lang)) if verdict == "not_fit" else None
     result = FitResult(
@@ -188,18 +193,27 @@ def one_line(verdict: Verdict, answers: dict[FitQuestionKey, Answer], architectu
     if verdict == "not_fit":
         why = w("join").join(w(f"one_line_fact.{k}") for k in firing(answers))
         return w("one_line.not_fit", why=why, architecture=arch)
-    open_keys = [k for k, v in FIT_NEEDS.items() if answers.get(k) != v]
-    open_keys += ["large_files"] if answers.get("large_files") == "yes" else []
-    return w("one_line.partial", open=w("join").join(w(f"one_line_key.{k}") for k in open_keys), architecture=arch)
+    return w(
+        "one_line.partial", open=w("join").join(w(f"one_line_key.{k}") for k in _open_keys(answers)), architecture=arch
+    )
+
+
+def _open_keys(answers: dict[FitQuestionKey, Answer]) -> list[FitQuestionKey]:
+    """What keeps a partial verdict from being a fit."""
+    keys: list[FitQuestionKey] = [k for k, v in FIT_NEEDS.items() if answers.get(k) != v]
+    return keys + (["large_files"] if answers.get("large_files") == "yes" else [])
 
 
 def _risk_reasons(
     kb: KnowledgeBase, src: Sourcer, answers: dict[FitQuestionKey, Answer], w: Wording, lang: str
 ) -> list[str]:
     """The "wrong tool" risks the answers point to, each as a reason with the gist of the risk."""
-    wanted = [_RISK_FOR[(k, a)] for k, a in answers.items() if (k, a) in _RISK_FOR]
-    if not any(answers.get(k) == v for k, v in NOT_FIT_WHEN.items()) and not wanted:
-        wanted.append(_RISK_FOR[("trusted_operator", "unknown")])
+    fired = firing(answers)
+    if fired:  # not a fit: the risks of the answers that decided it
+        pairs = [(k, answers[k]) for k in fired] + ([("trust_gap", "no")] if answers.get("trust_gap") == "no" else [])
+    else:  # partial: the risks of what is still open
+        pairs = [(k, answers[k]) for k in (*FIT_NEEDS, "large_files")]
+    wanted = [_RISK_FOR[p] for p in pairs if p in _RISK_FOR] or [_RISK_FOR[("trusted_operator", "unknown")]]
     by_id = {r.id: r for r in kb.risks}
     out: list[str] = []
     risks: list[RiskEntry] = []
@@ -229,8 +243,6 @@ def _sentences(text: str) -> list[str]:
 
 
 def _words(text: str) -> set[str]:
-    from copilot.text.segment import tokenize
-
     return {t for t in tokenize(text) if not t.isdigit() and (t.isascii() or len(t) >= 2)}
 
 
@@ -264,6 +276,12 @@ def _question_rows(result: FitResult, w: Wording) -> list[str]:
     return rows
 
 
+def _differ(w: Wording) -> set[str]:
+    """The `changes` texts of an unknown answer that would change the verdict."""
+    short = {v: w(f"verdict_short.{v}") for v in ("fit", "partial", "not_fit")}
+    return {w("changes.differ", if_yes=short[a], if_no=short[b]) for a in short for b in short if a != b}
+
+
 def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
     """Markdown: verdict, the questions with answers and evidence, reasons, weighed counterpoints,
     the architecture or what to offer instead, what to ask, sources."""
@@ -276,7 +294,7 @@ def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
     lines += [w("heading.reasons"), *[f"- {r}" for r in result.reasons]]
     if result.counterpoints:
         lines += ["", w("heading.weighed"), *[f"- {c}" for c in result.counterpoints]]
-    unknown = [q for q in result.questions if q.answer == "unknown" and q.discovery]
+    unknown = [q for q in result.questions if q.answer == "unknown" and q.discovery and q.changes in _differ(w)]
     if unknown:
         lines += ["", w("heading.discovery"), *[f"- {q.discovery} ({q.changes})" for q in unknown]]
     if confirm:
@@ -290,3 +308,13 @@ def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
             lines.append(result.architecture_text)
     lines += ["", sources_section(result.citations, result.language, level=3)]
     return "\n".join(lines).strip() + "\n"
+
+
+def decision_text(kb: KnowledgeBase, deal: Deal) -> str:
+    """The decision a model narrates (its task input): verdict, architecture, each answer with its evidence."""
+    questions = answer_questions(kb, deal, Wording("fit", deal.lang))
+    answers = answers_of(questions)
+    verdict = decide(answers)
+    lines = [f"verdict: {verdict} (decided; do not change it)", f"architecture: {architecture_for(answers, verdict)}"]
+    lines += [f"- {q.key}: {q.answer}" + (f" — {q.evidence}" if q.evidence else "") for q in questions]
+    return "\n".join(lines)

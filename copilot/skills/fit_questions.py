@@ -35,6 +35,7 @@ from copilot.deal import Deal
 from copilot.results import Answer, Architecture, FitQuestion, FitQuestionKey, FitResult
 from copilot.understand import Classification
 from copilot.understand.negation import rules
+from copilot.wording import Wording
 
 Verdict = Literal["fit", "partial", "not_fit"]
 QUESTION_KEYS: tuple[FitQuestionKey, ...] = get_args(FitQuestionKey)
@@ -58,10 +59,16 @@ MIN_SHARE = 0.25
 MIN_SIMILARITY = 0.45
 """…or a smaller share (at least MIN_SHARE) with a labelled example this close (dense + BM25 similarity)."""
 STOPPERS: tuple[FitQuestionKey, ...] = ("high_frequency", "large_files", "single_issuer")
+CLEAR_SHARE = 0.6
+CLEAR_SIMILARITY = 0.6
+"""A model's free-text reason counts as stating an answer only when the classifier reads it this clearly."""
+_YES_NO: tuple[Answer, Answer] = ("yes", "no")
 MIN_CLAUSE_CHARS = 4
 CLASSIFIER = "fit_evidence"
 Classify = Callable[[str], Classification]
 
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|\"[^\"]*\"")
+"""Quoted deal text inside a reason: the reason's own claim is what is checked, not the customer's words."""
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=\.)\s+")
 
@@ -203,32 +210,63 @@ def firing(answers: Mapping[FitQuestionKey, Answer]) -> list[FitQuestionKey]:
     return [key for key, value in NOT_FIT_WHEN.items() if answers.get(key) == value]
 
 
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{\{\s*[A-Za-z_]+\s*\}\}", template.strip())
+    return re.compile("^" + "(?s:.*)".join(re.escape(p) for p in parts) + "$")
+
+
+def _stated(reason: str, w: Wording) -> tuple[FitQuestionKey, Answer] | str | None:
+    """What an offline reason states: (question, answer), "corpus" for a cited corpus text, or None (free text)."""
+    for key in QUESTION_KEYS:
+        for answer in _YES_NO:
+            if _template_pattern(str(w.entries[f"reason.{key}.{answer}"])).match(reason):
+                return key, answer
+    for name in ("unknown", "good", "poor", "risk", "asx"):
+        if _template_pattern(str(w.entries[name])).match(reason):
+            return "corpus"
+    return None
+
+
+def _claims(reason: str, w: Wording, classify: Classify | None) -> list[tuple[FitQuestionKey, Answer]]:
+    stated = _stated(reason, w)
+    if isinstance(stated, tuple):
+        return [stated]
+    if stated == "corpus" or classify is None:
+        return []
+    claim = _QUOTED.sub(" ", reason).strip(" :：")
+    if len(claim) < MIN_CLAUSE_CHARS * 2:
+        return []
+    result = classify(claim)  # free narration (a model's): only a clear reading counts
+    near = result.neighbours[0].score if result.neighbours else 0.0
+    return [(k, a) for k, a, score in _labels(result) if score >= CLEAR_SHARE and near >= CLEAR_SIMILARITY]
+
+
 def contradictions(result: FitResult, classify: Classify | None = None) -> list[str]:
     """Where the verdict and what the result says disagree (an empty list when they agree).
 
     - the verdict must be the one its own answers lead to;
-    - under a fit or partial verdict no reason may assert a not-fit answer (one that, alone, makes the
+    - under a fit or partial verdict no reason may state a not-fit answer (one that, alone, makes the
       deal not a fit) unless it is stated and weighed as a counterpoint;
-    - under a not_fit verdict no reason may deny the answer the verdict rests on.
-    With `classify`, each reason's meaning is read by the fit-evidence classifier (a model's narration
-    is checked the same way as the offline reasons).
+    - under a not_fit verdict no reason may deny an answer the verdict rests on.
+    A reason written from the wording file states the answer of its template; any other reason (a
+    model's narration) is read by the fit-evidence classifier (`classify`), quoted deal text left out.
     """
     problems: list[str] = []
     answers = answers_of(result.questions)
     if result.questions and decide(answers) != result.verdict:
         problems.append(f"the verdict is {result.verdict!r} but the answers lead to {decide(answers)!r}")
-    if classify is None:
-        return problems
+    w = Wording("fit", result.language)
     weighed = set(result.counterpoints)
+    fired = firing(answers)
     for reason in result.reasons:
         if reason in weighed:
             continue
-        for key, answer, _ in _labels(classify(reason)):
+        for key, answer in _claims(reason, w, classify):
             if result.verdict != "not_fit" and NOT_FIT_WHEN.get(key) == answer:
                 problems.append(
                     f"a reason says {key}={answer}, which makes it not a fit, under the verdict "
                     f"{result.verdict!r} without weighing it: {reason!r}"
                 )
-            if result.verdict == "not_fit" and key in firing(answers) and NOT_FIT_WHEN[key] != answer:
+            if result.verdict == "not_fit" and key in fired and NOT_FIT_WHEN[key] != answer:
                 problems.append(f"a reason says {key}={answer}, against the answer the verdict rests on: {reason!r}")
     return problems
