@@ -58,7 +58,11 @@ MIN_CONFIDENCE = 0.4
 MIN_SHARE = 0.25
 MIN_SIMILARITY = 0.45
 """…or a smaller share (at least MIN_SHARE) with a labelled example this close (dense + BM25 similarity)."""
+TRIGGER_SHARE = 0.4
+"""An answer that alone makes the deal not a fit (see NOT_FIT_WHEN) needs at least this share of the votes."""
 STOPPERS: tuple[FitQuestionKey, ...] = ("high_frequency", "large_files", "single_issuer")
+STOPPER_SHARE = 0.4
+STOPPER_SIMILARITY = 0.55
 CLEAR_SHARE = 0.6
 CLEAR_SIMILARITY = 0.6
 """A model's free-text reason counts as stating an answer only when the classifier reads it this clearly."""
@@ -117,7 +121,11 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
         if near < MIN_SIMILARITY * 0.8:
             continue
         key, answer = label.split(":", 1)
-        if key in QUESTION_KEYS and answer in ("yes", "no"):
+        if NOT_FIT_WHEN.get(key) == answer and (score < TRIGGER_SHARE or near < MIN_SIMILARITY):  # type: ignore[call-overload]
+            continue  # an answer that alone decides "not a fit" needs a clear reading
+        if key in STOPPERS and answer == "yes" and (score < STOPPER_SHARE or near < STOPPER_SIMILARITY):
+            continue  # a practical stopper is "no" unless the deal clearly points to it
+        if key in QUESTION_KEYS and answer in _YES_NO:
             out.append((key, answer, score))  # type: ignore[arg-type]
     return out
 
@@ -149,6 +157,7 @@ def answer_all(
     """Every question's answer: the deal's evidence, the frameworks' defaults, or None (unknown).
 
     What the frameworks imply fills the gaps the deal leaves (the evidence is then the sentence that implies it):
+    - "no party all the writers would accept to run it" presupposes several writers;
     - several writers write one state: multiple_writers=yes implies shared_state=yes;
     - nothing shared, or one issuer and redeemer, means one writer: multiple_writers=no;
     - the writers of a deal naming several writing organisations are known (permissioned) unless the deal
@@ -162,6 +171,9 @@ def answer_all(
         if out[key] is None and source is not None:
             out[key] = Evidence(key, answer, source.sentence, source.clause, 0.0)
 
+    operator = out["trusted_operator"]
+    if operator is not None and operator.answer == "no":  # "no party all the writers accept": several writers
+        imply("multiple_writers", "yes", operator)
     writers, shared, issuer = out["multiple_writers"], out["shared_state"], out["single_issuer"]
     if writers is not None and writers.answer == "yes":
         imply("shared_state", "yes", writers)
@@ -194,9 +206,8 @@ def decide(answers: Mapping[FitQuestionKey, Answer]) -> Verdict:
 def architecture_for(answers: Mapping[FitQuestionKey, Answer], verdict: Verdict) -> Architecture:
     if verdict != "not_fit":
         return "public" if answers.get("writers_known") == "no" else "consortium"
-    shared = answers.get("shared_state") == "yes" or (
-        answers.get("shared_state") != "no" and answers.get("multiple_writers") == "yes"
-    )
+    several = answers.get("multiple_writers") == "yes" or answers.get("trusted_operator") == "yes"
+    shared = answers.get("shared_state") == "yes" or (answers.get("shared_state") != "no" and several)
     return "shared_database" if shared else "database"
 
 
