@@ -255,7 +255,11 @@ def _llm(kb: KnowledgeBase, shipped_index: Any, script: list[object]) -> Copilot
 
 
 def test_llm_narration_keeps_the_codes_decision(kb: KnowledgeBase, shipped_index: Any) -> None:
-    draft = {"verdict": "fit", "reasons": ["Growers, packers and carriers write the same lot history."], "cited": []}
+    draft = {
+        "verdict": "fit",
+        "reasons": ["Growers, packers and carriers write the same lot history."],
+        "cited": ["C1"],
+    }
     model_copilot = _llm(kb, shipped_index, [{**draft, "alternative": None}])
     result = model_copilot.fit(deal_from_data(FIT_DEAL))
     assert result.mode == "llm", result.notices
@@ -264,7 +268,7 @@ def test_llm_narration_keeps_the_codes_decision(kb: KnowledgeBase, shipped_index
 
 
 def test_llm_narration_contradicting_the_verdict_is_rejected(kb: KnowledgeBase, shipped_index: Any) -> None:
-    wrong = {"verdict": "not_fit", "reasons": ["A database would do."], "alternative": "A database", "cited": []}
+    wrong = {"verdict": "not_fit", "reasons": ["A database would do."], "alternative": "A database", "cited": ["C1"]}
     result = _llm(kb, shipped_index, [wrong, wrong]).fit(deal_from_data(FIT_DEAL))
     assert result.mode == "offline" and result.verdict == "fit"
     assert any(n.kind == "fallback" for n in result.notices)

@@ -302,6 +302,12 @@ def run_llm_skill(
         result, problems = result_from_draft(result_cls, outgoing.restore(draft), lang=lang, cite=cite)
         if result is not None:
             decided = {name: getattr(offline_result, name) for name in result_cls.code_fields}
+            if decided:  # the code's fields quote cited passages: their citations come along
+                known = {c.chunk_id for c in result.citations}
+                decided["citations"] = [
+                    *result.citations,
+                    *(c for c in offline_result.citations if c.chunk_id not in known),
+                ]
             result = result.model_copy(update=decided)
             result = result.model_copy(update={"text": render(result)})
             problems += validate_fn(result)
