@@ -47,6 +47,7 @@ from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
 from copilot.skills.explain import explain_offline, render_explain
 from copilot.skills.fit import fit_offline, render_fit
+from copilot.skills.negotiate_model import NegotiationResult
 from copilot.skills.objection import objection_offline, render_objection
 from copilot.skills.plan import plan_offline, render_plan
 from copilot.skills.risks import render_risks, risks_offline
@@ -323,6 +324,13 @@ class Copilot:
             task_input=f"horizon_months: {horizon_months}",
             input_notices=notices,
         )
+
+    def negotiate(self, deal: Deal, lang: str | None = None) -> NegotiationResult:
+        """The negotiation plan: numbers by the rules; in LLM mode the model only narrates it (checked)."""
+        from copilot.skills.negotiate_llm import negotiate
+
+        deal, notices = self._deal(deal, lang)
+        return negotiate(self.kb, self.model, self.settings, self.vendor, deal, [*self.notices, *notices])
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:

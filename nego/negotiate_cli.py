@@ -1,0 +1,30 @@
+"""`nego negotiate`: the negotiation plan of a deal (registered onto nego.cli's `app`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nego.cli import ConfigOpt, JsonOpt, LangOpt, ProviderOpt, _copilot, _deal, _emit, app
+
+
+@app.command()
+def negotiate(
+    deal_file: Annotated[Path, typer.Option("--deal", help="Deal file (YAML or JSON) with a `negotiation` section.")],
+    lang: LangOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """A negotiation plan: opening, offer ladder (give/get), walk-away lines, trades, shared-risk options.
+
+    The numbers come from rules over the deal's `negotiation` section; a model only narrates them.
+    Exits 1 (with what to add, and an example) when the deal has no negotiation section.
+    """
+    deal = _deal(deal_file, None)
+    result = _copilot(config, provider, lang).negotiate(deal, lang)
+    _emit(result, as_json)
+    if not result.has_negotiation:
+        raise typer.Exit(1)
