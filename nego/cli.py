@@ -493,8 +493,8 @@ def chat(
 
 
 from nego import eval_cli as _eval_cli  # noqa: E402,F401
-from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 from nego import negotiate_cli as _negotiate_cli  # noqa: E402,F401  (registers `nego negotiate`)
+from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 
 
 @app.command()

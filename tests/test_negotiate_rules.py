@@ -4,6 +4,7 @@ smaller share on issues that matter more to us than to them."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -81,9 +82,9 @@ def test_concessions_shrink_and_each_step_gets_something(negotiation: Negotiatio
     _, steps = build_ladder(negotiation)
     assert len(steps) <= MAX_STEPS + 1
     for issue in negotiation.issues:
-        deltas = [abs(b.values[issue.name] - a.values[issue.name]) for a, b in zip(steps, steps[1:], strict=False)]
+        deltas = [abs(b.values[issue.name] - a.values[issue.name]) for a, b in itertools.pairwise(steps)]
         moving = [d for d in deltas if d > 1e-9]
-        assert all(later < earlier for earlier, later in zip(moving, moving[1:], strict=False))
+        assert all(later < earlier for earlier, later in itertools.pairwise(moving))
     for step in steps[1:]:
         assert step.gets, "a step that gives must get"
 
@@ -104,7 +105,9 @@ def test_issues_we_care_more_about_give_less(negotiation: Negotiation) -> None:
 
 def test_the_checks_catch_a_broken_ladder() -> None:
     issue = NegotiationIssue(name="price", unit="CNY", target=100, walk_away=80, better="up", priority=3)
-    negotiation = Negotiation(issues=[issue], tradeables=[Tradeable(give="a", get="b", cost_to_us="low", value_to_them="high")])
+    negotiation = Negotiation(
+        issues=[issue], tradeables=[Tradeable(give="a", get="b", cost_to_us="low", value_to_them="high")]
+    )
     plans, steps = build_ladder(negotiation)
     broken = [steps[0], steps[1].__class__(1, {"price": 70.0}, [("price", 100.0, 70.0)], [], [])]
     problems = check_ladder(negotiation, plans, broken)

@@ -193,17 +193,29 @@ def offline_narration(result: NegotiationResult, w: Wording) -> str:
     return " ".join(lines)
 
 
+def plan_numbers(result: NegotiationResult) -> str:
+    """Every value of the plan written bare and with its unit ("280", "280 万元"): a unit such as 万元 or
+    million scales the number before it, so a narration may write either form and both are the plan's."""
+    units = {o.issue: o.unit for o in result.openings}
+    values = [(o.issue, v) for o in result.openings for v in (o.value, o.target, o.walk_away, o.their_position)]
+    values += [(name, v) for s in result.ladder for name, v in s.values.items()]
+    lines = [f"{fmt(v)}\n{fmt(v)} {units[name]}" for name, v in values if v is not None]
+    lines += [str(s.step) for s in result.ladder] + [f"{o.priority}/5" for o in result.openings]
+    return "\n".join(dict.fromkeys(lines))
+
+
 def ladder_facts(result: NegotiationResult) -> str:
     """The plan's numbers as YAML, as given to a model that narrates it and as the narration is checked against."""
+    units = {o.issue: o.unit for o in result.openings}
     data = {
         "openings": [
             {
                 "issue": o.issue,
                 "unit": o.unit,
-                "open": fmt(o.value),
-                "target": fmt(o.target),
-                "walk_away": fmt(o.walk_away),
-                "their_position": fmt(o.their_position) if o.their_position is not None else None,
+                "open": f"{fmt(o.value)} {o.unit}",
+                "target": f"{fmt(o.target)} {o.unit}",
+                "walk_away": f"{fmt(o.walk_away)} {o.unit}",
+                "their_position": f"{fmt(o.their_position)} {o.unit}" if o.their_position is not None else None,
                 "priority": f"{o.priority}/5",
                 "their_priority": f"{o.their_priority}/5" if o.their_priority is not None else None,
                 "role": o.role,
@@ -213,7 +225,7 @@ def ladder_facts(result: NegotiationResult) -> str:
         "ladder": [
             {
                 "step": s.step,
-                "values": {n: fmt(v) for n, v in s.values.items()},
+                "values": {n: f"{fmt(v)} {units[n]}" for n, v in s.values.items()},
                 "we_concede": s.summary,
                 "we_get": s.gets,
             }

@@ -19,7 +19,7 @@ from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Notice, SkillResult, Usage
 from copilot.settings import Settings
-from copilot.skills.negotiate import ladder_facts, negotiate_offline, render_negotiation
+from copilot.skills.negotiate import ladder_facts, negotiate_offline, plan_numbers, render_negotiation
 from copilot.skills.negotiate_model import NegotiationResult
 from copilot.text.tokens import count_tokens
 from copilot.validators import check_language, unsupported_numbers
@@ -69,7 +69,7 @@ def negotiate(
     from copilot.prompts import deal_yaml
 
     facts = ladder_facts(plan)
-    sources = [facts, deal.text(), vendor_text]
+    sources = [facts, plan_numbers(plan), deal.text(), vendor_text]
     offline = NarrationResult(language=plan.language, narration=plan.narration)
     narrated = run_llm_skill(
         model,
