@@ -32,6 +32,7 @@ from copilot.results import (
     AskResult,
     BriefResult,
     Citation,
+    DealHealth,
     ExplainResult,
     FitResult,
     Notice,
@@ -329,6 +330,11 @@ class Copilot:
             result = result.model_copy(update={"health": deal_health(self.kb, deal, deal.lang)})
             result = result.model_copy(update={"text": render_brief(result, self.kb)})
         return result
+
+    def health(self, deal: Deal, lang: str | None = None) -> DealHealth:
+        """The deal-health scorecard (also part of every brief)."""
+        deal, _ = self._deal(deal, lang)
+        return deal_health(self.kb, deal, deal.lang)
 
     def negotiate(self, deal: Deal, lang: str | None = None) -> NegotiationResult:
         """The negotiation plan: numbers by the rules; in LLM mode the model only narrates it (checked)."""
