@@ -34,8 +34,10 @@ MIN_SECTION_CHARS = 40
 SECTION_HEADINGS = {"zh": "## 中文", "en": "## English"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 YAML_SUFFIXES = {".yaml", ".yml"}
-IGNORED_NAMES = {"README.md", "readme.md", "audit-allowlist.yaml"}
-"""Documentation and the audit allow-list live beside the corpus but are not documents."""
+IGNORED_NAMES = {"README.md", "readme.md", "audit-allowlist.yaml", "regimes.yaml"}
+"""Documentation, the audit allow-list and the compliance-regime list live beside the corpus but are not documents."""
+LEXICON_DIRS = {"industries"}
+"""Folders of lexicons (read by copilot.reading), not indexed documents."""
 
 
 @dataclass(frozen=True, order=True)
@@ -238,7 +240,11 @@ def corpus_files(root: Path) -> list[Path]:
     return sorted(
         p
         for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in suffixes and p.name not in IGNORED_NAMES and not p.name.startswith(".")
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and p.name not in IGNORED_NAMES
+        and not p.name.startswith(".")
+        and not LEXICON_DIRS.intersection(p.relative_to(root).parts[:-1])
     )
 
 
