@@ -230,3 +230,18 @@ def test_nego_deal_check(tmp_path: Path, nego_home: Path) -> None:
     bad.write_text("scenario: traceability\nconstraints: {budgett: 1}\n", encoding="utf-8")
     failed = runner.invoke(app, ["deal", "check", str(bad)])
     assert failed.exit_code == 2 and "constraints.budgett: unknown field" in failed.output
+
+
+def test_bad_lexicons_and_regimes_are_corpus_problems(tmp_path: Path) -> None:
+    (tmp_path / "industries").mkdir()
+    (tmp_path / "industries" / "x.yaml").write_text("key: x\nnames: {zh: [乳业]}\nactors: []\n", encoding="utf-8")
+    (tmp_path / "regimes.yaml").write_text(
+        "- key: dora\n  label: {zh: DORA, en: DORA}\n  names: {en: [DORA]}\n  policy_doc: policy-eu-nope\n",
+        encoding="utf-8",
+    )
+    loaded = load_corpus(tmp_path)
+    problems = [str(p) for p in loaded.problems]
+    assert any(p.startswith("industries/x.yaml:3: actors") for p in problems), problems
+    assert any(p.startswith("regimes.yaml:1: [0].policy_doc: unknown document id") for p in problems), problems
+    assert [r.policy_doc for r in loaded.regimes] == [None]  # an unknown policy is never cited
+    assert loaded.documents == [] and loaded.industries == []

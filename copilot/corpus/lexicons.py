@@ -157,8 +157,3 @@ def load_regimes(root: Path, document_ids: set[str] | None = None) -> tuple[list
         seen.add(regime.key)
         out.append(regime)
     return out, problems
-
-
-def is_reference_file(rel: str) -> bool:
-    """True for the reference data files, which the document loader skips."""
-    return rel == REGIMES_FILE or rel.startswith(f"{INDUSTRIES_DIR}/")

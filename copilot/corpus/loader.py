@@ -253,7 +253,7 @@ def load_corpus(root: Path) -> LoadResult:
 
     The reference data (industry lexicons, regimes) is validated and loaded beside the documents.
     """
-    from copilot.corpus.lexicons import is_reference_file, load_industries, load_regimes
+    from copilot.corpus.lexicons import load_industries, load_regimes
 
     result = LoadResult()
     if not root.is_dir():
@@ -262,8 +262,6 @@ def load_corpus(root: Path) -> LoadResult:
     seen: dict[str, Document] = {}
     for path in corpus_files(root):
         rel = path.relative_to(root).as_posix()
-        if is_reference_file(rel):
-            continue
         docs, problems = load_file(path, rel)
         result.problems.extend(problems)
         for doc in docs:
