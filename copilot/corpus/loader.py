@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from pydantic import ValidationError
 from copilot.corpus.models import ENTRY_MODELS, Document, MarkdownMeta
 from copilot.corpus.render import render_sections
 from copilot.corpus.yaml_lines import YamlSyntaxError, compose, construct, line_of
+
+if TYPE_CHECKING:
+    from copilot.corpus.lexicons import IndustryLexicon, Regime
 
 MAX_FILE_BYTES = 2_000_000
 """A corpus document larger than this is refused: it is not a document but a dump."""
@@ -54,6 +57,10 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     claimants: dict[str, list[str]] = field(default_factory=dict)
     """For an id declared by more than one file: every file declaring it, in load order."""
+    industries: list[IndustryLexicon] = field(default_factory=list)
+    """Industry lexicons (corpus/industries/*.yaml): reference data, not documents (copilot.corpus.lexicons)."""
+    regimes: list[Regime] = field(default_factory=list)
+    """Compliance regimes (corpus/regimes.yaml): reference data, not documents."""
 
     def by_id(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
@@ -242,7 +249,12 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def load_corpus(root: Path) -> LoadResult:
-    """Load every document under `root`; the first of two documents with one id wins."""
+    """Load every document under `root`; the first of two documents with one id wins.
+
+    The reference data (industry lexicons, regimes) is validated and loaded beside the documents.
+    """
+    from copilot.corpus.lexicons import load_industries, load_regimes
+
     result = LoadResult()
     if not root.is_dir():
         result.problems.append(Problem(str(root), 1, "corpus", "directory not found"))
@@ -264,4 +276,8 @@ def load_corpus(root: Path) -> LoadResult:
                 continue
             seen[doc.id] = doc
             result.documents.append(doc)
+    result.industries, problems = load_industries(root)
+    result.problems.extend(problems)
+    result.regimes, problems = load_regimes(root, set(seen))
+    result.problems.extend(problems)
     return result
