@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from evals.models import SUITES
-from nego.cli import ConfigOpt, _check_choice, eval_app, fail, load_settings
+from nego.base import ConfigOpt, _check_choice, eval_app, fail, load_settings
 
 PROVIDERS = ("offline", "openai", "deepseek", "qwen", "vllm", "ollama", "llamacpp", "custom")
 
