@@ -8,105 +8,19 @@ imported inside commands so `nego --help` stays fast.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Collection
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from copilot.settings import ConfigFileError, Settings
+from copilot.settings import Settings
 from copilot.vocabulary import DOC_TYPES, LANGUAGES, REGIONS, SCENARIOS
-
-app = typer.Typer(
-    name="nego",
-    help="Negotiation copilot for blockchain solution sales (zh/en, offline by default).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-eval_app = typer.Typer(help="Evaluations.", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
-
-
-def _setting_source(name: str, config: Path | None) -> str:
-    """Where a bad setting came from, for the message: its NEGO_* variable, else the config file."""
-    env = f"NEGO_{name.upper()}"
-    if env in os.environ:
-        return env
-    path = config or (Path(os.environ["NEGO_CONFIG"]) if os.environ.get("NEGO_CONFIG") else None)
-    if path is None:
-        home = Path(os.environ.get("NEGO_HOME", "~/.nego")).expanduser()
-        path = home / "config.toml" if (home / "config.toml").is_file() else None
-    return f"{path}: {name}" if path is not None else name
-
-
-def _check_home(settings: Settings) -> None:
-    """The data folder must be a folder we can write: say so now, not as a failure deep in Chroma or SQLite."""
-    home = settings.home_dir
-    if home.exists() and not home.is_dir():
-        fail(f"data folder {home} (NEGO_HOME) is a file, not a folder")
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"data folder {home} (NEGO_HOME) cannot be created: {exc.strerror}")
-    if not os.access(home, os.W_OK | os.X_OK):
-        fail(f"data folder {home} (NEGO_HOME) is not writable")
-
-
-def load_settings(config: Path | None) -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        settings = Settings.load(config_file=config)
-    except ConfigFileError as exc:
-        fail(str(exc))
-    except ValidationError as exc:
-        details = []
-        for e in exc.errors():
-            name = ".".join(str(p) for p in e["loc"])
-            got = f" (got {e['input']!r})" if e["type"] == "literal_error" else ""
-            details.append(f"{_setting_source(name, config)}: {e['msg']}{got}")
-        fail(f"invalid settings: {'; '.join(details)}")
-    _check_home(settings)
-    return settings
-
-
-def open_store(settings: Settings, recover: bool = False) -> Any:
-    """The index store, or a clear error (never a traceback) when it cannot be opened.
-
-    `recover` (`nego index`): a damaged embedded index is moved aside and a new one is built.
-    """
-    from copilot.index.store import ChunkStore, IndexUnavailableError
-
-    try:
-        store = ChunkStore.open(settings, recover=recover)
-    except IndexUnavailableError as exc:
-        fail(str(exc))
-    if store.moved_aside is not None:
-        typer.secho(
-            f"{store.damage}: moved it aside to {store.moved_aside} (delete it once the new index works); "
-            "indexing the corpus again",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
-    return store
-
-
-def _check_choice(name: str, value: str | None, allowed: Collection[str]) -> None:
-    if value is not None and value not in allowed:
-        fail(f"--{name}: unknown value {value!r}; choose one of: {', '.join(allowed)}")
-
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (default: NEGO_HOME/config.toml).")]
+from nego.base import ConfigOpt, _check_choice, app, eval_app, fail, load_settings, open_store
+from nego.output import emit, finish, print_notices, show_event, stream_result
 
 
 @app.command()
@@ -286,13 +200,12 @@ def _copilot(config: Path | None, provider: str | None, lang: str | None) -> Any
         fail(str(exc))
 
 
-def _emit(result: Any, as_json: bool) -> None:
-    for notice in result.notices:
-        typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
-    if as_json:
-        typer.echo(result.model_dump_json(indent=2))
+def _show(copilot: Any, call: Callable[[Any], Any], as_json: bool) -> None:
+    """Print one skill's result; in LLM mode (not --json) the model's draft streams as it is written."""
+    if as_json or copilot.mode == "offline":
+        emit(call(copilot), as_json)
     else:
-        typer.echo(result.text)
+        stream_result(copilot, lambda: call(copilot))
 
 
 @app.command()
@@ -309,7 +222,7 @@ def ask(
     if _blank(question):
         fail("the question is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, required=False)
-    _emit(_copilot(config, provider, lang).ask(question, deal, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.ask(question, deal, lang), as_json)
 
 
 @app.command()
@@ -332,7 +245,7 @@ def explain(
     if _blank(text):
         fail("the text to explain is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).explain(deal, text, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.explain(deal, text, lang), as_json)
 
 
 @app.command()
@@ -352,7 +265,7 @@ def risks(
 ) -> None:
     """A risk checklist: likelihood and impact, mitigation, owner, warning signals, evidence."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).risks(deal, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.risks(deal, lang), as_json)
 
 
 @app.command()
@@ -373,7 +286,7 @@ def plan(
 ) -> None:
     """Phased milestones with KPIs (the buyer's own numbers where given) and tasks on both sides."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).plan(deal, horizon, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.plan(deal, horizon, lang), as_json)
 
 
 @app.command()
@@ -393,7 +306,7 @@ def fit(
 ) -> None:
     """Does this problem need a blockchain at all? A verdict, reasons, and what to offer instead."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).fit(deal, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.fit(deal, lang), as_json)
 
 
 @app.command()
@@ -412,7 +325,7 @@ def objection(
     if _blank(text):
         fail("the objection is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region)
-    _emit(_copilot(config, provider, lang).objection(deal, text, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.objection(deal, text, lang), as_json)
 
 
 @app.command()
@@ -481,18 +394,22 @@ def chat(
         message = line.strip()
         if not message:
             continue
-        reply: list[str] = []
+        shown, reply = "", ""
         for event in copilot.chat(message, history, deal):
-            if event.kind == "text" and event.text:
-                reply.append(event.text)
-                typer.echo(event.text, nl=False)
-            elif event.kind == "notice" and event.notice:
-                typer.secho(f"\n[{event.notice.kind}] {event.notice.message}", fg=typer.colors.YELLOW, err=True)
-        typer.echo("")
-        history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content="".join(reply))]
+            if event.kind == "replace" and event.result is not None:
+                finish(event.result, shown)  # LLM mode, the checked answer: the draft's sources, or a correction
+                reply = event.result.text
+            elif event.kind in ("text", "replace"):
+                shown = show_event(event, shown)
+            elif event.kind == "notice" and event.notice and copilot.mode == "offline":
+                print_notices([event.notice], newline_first=True)
+        if copilot.mode == "offline":
+            typer.echo("")
+            reply = shown
+        history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content=reply)]
 
 
-from nego import eval_cli as _eval_cli  # noqa: E402,F401
+from nego import eval_cli as _eval_cli  # noqa: E402,F401  (registers `nego eval run|compare|…`)
 from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 
 
