@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,8 +235,13 @@ def corpus_files(root: Path) -> list[Path]:
     )
 
 
-def load_corpus(root: Path) -> LoadResult:
-    """Load every document under `root`; the first of two documents with one id wins."""
+def load_corpus(
+    root: Path, load: Callable[[Path, str], tuple[list[Document], list[Problem]]] | None = None
+) -> LoadResult:
+    """Load every document under `root`; the first of two documents with one id wins.
+
+    `load` reads one file (default `load_file`): the indexer passes a cached reader.
+    """
     result = LoadResult()
     if not root.is_dir():
         result.problems.append(Problem(str(root), 1, "corpus", "directory not found"))
@@ -244,7 +249,7 @@ def load_corpus(root: Path) -> LoadResult:
     seen: dict[str, Document] = {}
     for path in corpus_files(root):
         rel = path.relative_to(root).as_posix()
-        docs, problems = load_file(path, rel)
+        docs, problems = (load or load_file)(path, rel)
         result.problems.extend(problems)
         for doc in docs:
             first = seen.get(doc.id)
