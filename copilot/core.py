@@ -31,6 +31,8 @@ from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.inputs import PreparedText, fit_deal, prepare_text
 from copilot.knowledge import KnowledgeBase
+from copilot.reading.build import read_deal
+from copilot.reading.model import DealReading
 from copilot.replies import PREVIEW, ChatEvent, stream_events
 from copilot.results import (
     AnyResult,
@@ -58,6 +60,7 @@ from copilot.text.lang import detect_language
 from copilot.text.limits import clean_text, cut_to_tokens, shorten
 from copilot.text.tokens import count_tokens
 from copilot.validators import check_jargon, validate
+from copilot.vendor import VendorProfile, load_vendor
 
 R = TypeVar("R", bound=SkillResult)
 QUOTE_SHOWN_CHARS = 300
@@ -76,12 +79,18 @@ class ChatTurn(BaseModel):
 
 class Copilot:
     def __init__(
-        self, settings: Settings, kb: KnowledgeBase, model: Any | None = None, notices: Sequence[Notice] = ()
+        self,
+        settings: Settings,
+        kb: KnowledgeBase,
+        model: Any | None = None,
+        notices: Sequence[Notice] = (),
+        vendor: VendorProfile | None = None,
     ) -> None:
         self.settings = settings
         self.kb = kb
         self.model = model
         self.notices = list(notices)
+        self.vendor = vendor
 
     @classmethod
     def open(cls, settings: Settings, kb: KnowledgeBase | None = None) -> Copilot:
@@ -91,16 +100,22 @@ class Copilot:
         offline and every result carries a notice saying why.
         """
         kb = kb or KnowledgeBase.open(settings)
+        vendor_path = settings.vendor_path
+        vendor = load_vendor(vendor_path) if vendor_path is not None else None
         if settings.provider == "offline":
-            return cls(settings, kb)
+            return cls(settings, kb, vendor=vendor)
         from copilot.llm.errors import ModelConfigError
         from copilot.llm.model import get_chat_model
 
         try:
-            return cls(settings, kb, get_chat_model(settings))
+            return cls(settings, kb, get_chat_model(settings), vendor=vendor)
         except ModelConfigError as exc:
             notice = Notice(kind="fallback", message=f"{exc} — offline answers shown / 已改用离线模式")
-            return cls(settings, kb, None, [notice])
+            return cls(settings, kb, None, [notice], vendor=vendor)
+
+    def read(self, deal: Deal) -> DealReading:
+        """The one typed reading of `deal` (constraints, industry, chain type, vendor and its gaps)."""
+        return read_deal(deal, self.kb, self.vendor)
 
     @property
     def mode(self) -> Literal["offline", "llm"]:
@@ -136,7 +151,8 @@ class Copilot:
         `input_notices` (what was done to the user's text) are added to the result, whichever it is.
         """
         started = time.perf_counter()
-        grounding = Grounding(self.kb, lang, input_text + "\n" + (deal.text() if deal else ""))
+        vendor_text = self.vendor.text() if self.vendor else ""
+        grounding = Grounding(self.kb, lang, "\n".join([input_text, deal.text() if deal else "", vendor_text]))
         offline = compose(grounding)
         notices = [*self.notices, *input_notices]
         offline = offline.model_copy(update={"mode": "offline", "notices": [*notices, *offline.notices]})

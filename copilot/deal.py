@@ -31,11 +31,132 @@ class DealError(ValueError):
     """A deal file or value is invalid; the message names the file, line or field."""
 
 
+ConstraintKind = Literal["budget", "timeline", "compliance", "data_residency", "other"]
+CONSTRAINT_KINDS: tuple[str, ...] = ("budget", "timeline", "compliance", "data_residency", "other")
+ChainType = Literal["consortium", "public", "permissioned"]
+Level = Literal["low", "medium", "high"]
+
+
 class Constraints(BaseModel):
+    """The deal's constraints as the rep wrote them.
+
+    Accepted forms: a list of free-text sentences (`["预算300万元以内", "must comply with DORA"]`), a
+    mapping by kind (`{budget: ..., timeline: ..., compliance: [...], data_residency: [...],
+    other: [...]}`), or a list mixing sentences and one-key mappings. Sentences whose kind the rep did
+    not say are kept in `sentences`; copilot.reading classifies them. Nothing here is inferred.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     budget: ShortText | None = None
     timeline: ShortText | None = None
+    compliance: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
+    data_residency: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
+    other: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
+    sentences: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _forms(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"sentences": [data]}
+        if isinstance(data, dict):
+            return {k: (_as_text(v) if k in ("budget", "timeline") else _as_list(v)) for k, v in data.items()}
+        if not isinstance(data, list):
+            return data
+        merged: dict[str, Any] = {"sentences": []}
+        for item in data:
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    if key in ("budget", "timeline"):
+                        merged[key] = _as_text(value)
+                    else:
+                        merged.setdefault(key, [])
+                        if isinstance(merged[key], list):
+                            merged[key] = [*merged[key], *_as_list(value)]
+            else:
+                merged["sentences"].append(_as_text(item))
+        return merged
+
+    def declared(self) -> list[tuple[str, ConstraintKind | None]]:
+        """Every constraint text with the kind the rep gave it (None: a sentence to classify), in order."""
+        out: list[tuple[str, ConstraintKind | None]] = []
+        out += [(self.budget, "budget")] if self.budget else []
+        out += [(self.timeline, "timeline")] if self.timeline else []
+        out += [(t, "compliance") for t in self.compliance]
+        out += [(t, "data_residency") for t in self.data_residency]
+        out += [(t, "other") for t in self.other]
+        out += [(t, None) for t in self.sentences]
+        return out
+
+    def texts(self) -> list[str]:
+        return [text for text, _ in self.declared()]
+
+
+def _as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _as_list(value: Any) -> Any:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return [_as_text(value)]
+    return value
+
+
+class NegotiationIssue(BaseModel):
+    """One negotiable term: our target and walk-away, and which direction is better for us."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ShortText
+    unit: ShortText
+    target: float
+    walk_away: float
+    better: Literal["up", "down"]
+    their_position: float | None = None
+    priority: int = Field(default=3, ge=1, le=5, description="how much this issue matters to us (5 = most)")
+    their_priority: int | None = Field(default=None, ge=1, le=5, description="how much it matters to them")
+
+    @model_validator(mode="after")
+    def _walk_away_side(self) -> NegotiationIssue:
+        if self.better == "up" and self.walk_away > self.target:
+            raise ValueError(
+                f"walk_away {self.walk_away:g} is above the target {self.target:g}: with better: up "
+                "the walk-away is the lowest value we accept, so it must be ≤ the target"
+            )
+        if self.better == "down" and self.walk_away < self.target:
+            raise ValueError(
+                f"walk_away {self.walk_away:g} is below the target {self.target:g}: with better: down "
+                "the walk-away is the highest value we accept, so it must be ≥ the target"
+            )
+        return self
+
+
+class Tradeable(BaseModel):
+    """Something we can give in exchange for something we get."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    give: ShortText
+    get: ShortText
+    cost_to_us: Level
+    value_to_them: Level
+
+
+class Negotiation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issues: list[NegotiationIssue] = Field(default_factory=list, max_length=MAX_ITEMS)
+    tradeables: list[Tradeable] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Negotiation:
+        seen: set[str] = set()
+        for issue in self.issues:
+            if issue.name.lower() in seen:
+                raise ValueError(f"issue {issue.name!r} is listed twice")
+            seen.add(issue.name.lower())
+        return self
 
 
 class Deal(BaseModel):
@@ -52,6 +173,10 @@ class Deal(BaseModel):
     systems: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
     constraints: Constraints = Field(default_factory=Constraints)
     stage: Stage = "discovery"
+    chain_type: ChainType | None = Field(
+        default=None, description="set when the deal fixes it; otherwise it follows the scenario (copilot.reading)"
+    )
+    negotiation: Negotiation | None = None
 
     @model_validator(mode="after")
     def _detect_language(self) -> Deal:
@@ -67,7 +192,7 @@ class Deal(BaseModel):
     def text(self) -> str:
         """The deal's own words, for retrieval queries and number checks."""
         parts = [self.customer, self.industry or "", *self.audience, *self.pains, *self.goals, *self.systems]
-        parts += [self.constraints.budget or "", self.constraints.timeline or ""]
+        parts += self.constraints.texts()
         return "\n".join(p for p in parts if p)
 
 
@@ -83,7 +208,7 @@ def _message(err: Any) -> str:
         return "unknown field"
     if err["type"] in ("literal_error", "enum") and isinstance(err.get("input"), str | int | float | bool):
         return f"{err['msg']} (got {err['input']!r})"
-    return str(err["msg"])
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 def deal_from_data(data: Any, origin: str = "deal") -> Deal:

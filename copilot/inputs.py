@@ -90,6 +90,9 @@ def _share(counts: list[int], budget: int) -> int:
     return max(counts, default=0)
 
 
+CONSTRAINT_LISTS = ("compliance", "data_residency", "other", "sentences")
+
+
 def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
     """`deal` with its free text cleaned and, if it exceeds `settings.input_max_tokens`, every item cut to a share."""
     data: dict[str, Any] = deal.model_dump()
@@ -97,21 +100,22 @@ def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
     slots += [("industry", None)] if deal.industry else []
     slots += [(name, i) for name in DEAL_LISTS for i in range(len(data[name]))]
     slots += [(f"constraints.{k}", None) for k in ("budget", "timeline") if data["constraints"][k]]
+    slots += [(f"constraints.{k}", i) for k in CONSTRAINT_LISTS for i in range(len(data["constraints"][k]))]
 
     def get(slot: tuple[str, int | None]) -> str:
         name, index = slot
-        if name.startswith("constraints."):
-            return str(data["constraints"][name.split(".")[1]])
-        return str(data[name] if index is None else data[name][index])
+        holder = data["constraints"] if name.startswith("constraints.") else data
+        key = name.removeprefix("constraints.")
+        return str(holder[key] if index is None else holder[key][index])
 
     def put(slot: tuple[str, int | None], value: str) -> None:
         name, index = slot
-        if name.startswith("constraints."):
-            data["constraints"][name.split(".")[1]] = value
-        elif index is None:
-            data[name] = value
+        holder = data["constraints"] if name.startswith("constraints.") else data
+        key = name.removeprefix("constraints.")
+        if index is None:
+            holder[key] = value
         else:
-            data[name][index] = value
+            holder[key][index] = value
 
     removed = 0
     for slot in slots:

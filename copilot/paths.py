@@ -33,3 +33,16 @@ def prompts_dir() -> Path:
 def checkout_root() -> Path | None:
     """The source checkout's root, or None when running from an installed wheel."""
     return _CHECKOUT_ROOT if (_CHECKOUT_ROOT / "pyproject.toml").is_file() else None
+
+
+def datasets_dir() -> Path:
+    """Labelled datasets (evals/datasets): the understanding classifiers learn from them and are evaluated on them.
+
+    The `evals` package sits beside `copilot` both in a checkout and in an installed wheel.
+    """
+    return _CHECKOUT_ROOT / "evals" / "datasets"
+
+
+def understanding_dir() -> Path:
+    """The labelled example sets of copilot.understand (one JSONL file per classifier)."""
+    return datasets_dir() / "understanding"

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=DEFAULT_HOME, description="Data directory: index, history, eval runs.")
     corpus_dir: Path | None = Field(default=None, description="Corpus to index; default: the shipped corpus.")
+    vendor_file: Path | None = Field(
+        default=None, description="Our vendor profile (YAML); default: NEGO_HOME/vendor.yaml when it exists."
+    )
 
     # Retrieval
     embedding: Literal["use", "openai"] = Field(
@@ -128,6 +131,14 @@ class Settings(BaseSettings):
         if self.context_tokens is not None:
             return self.context_tokens
         return HOSTED_CONTEXT_TOKENS if self.provider in ("openai", "deepseek", "qwen") else LOCAL_CONTEXT_TOKENS
+
+    @property
+    def vendor_path(self) -> Path | None:
+        """The vendor profile to use: `vendor_file`, else NEGO_HOME/vendor.yaml if present, else none."""
+        if self.vendor_file is not None:
+            return self.vendor_file.expanduser()
+        default = self.home_dir / "vendor.yaml"
+        return default if default.is_file() else None
 
     @property
     def home_dir(self) -> Path:

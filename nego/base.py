@@ -1,6 +1,6 @@
 """What every `nego` command module shares: the typer apps, settings, the store, one-line failures.
 
-The command modules (nego/cli.py, nego/eval_cli.py, nego/ui_cli.py) each depend on
+The command modules (nego/cli.py, nego/deal_cli.py, nego/eval_cli.py, nego/ui_cli.py) each depend on
 this module and never on one another; nego/cli.py, the entry point, imports the
 others only to register their commands (tests/test_architecture.py holds this).
 """
@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Evaluations.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+deal_app = typer.Typer(help="Deal files: how the copilot reads them.", no_args_is_help=True)
+app.add_typer(deal_app, name="deal")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -102,3 +104,54 @@ def _check_choice(name: str, value: str | None, allowed: Collection[str]) -> Non
 
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (default: NEGO_HOME/config.toml).")]
+
+
+# -- options and the deal, shared by the skill commands (nego/cli.py) and `nego deal` (nego/deal_cli.py) --
+DealOpt = Annotated[Path | None, typer.Option("--deal", help="Deal file (YAML or JSON).")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="Output language: zh or en (default: the deal's).")]
+ProviderOpt = Annotated[
+    str | None, typer.Option("--provider", help="offline, or a configured provider (openai, deepseek, qwen…).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON.")]
+ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Scenario key (when no --deal).")]
+CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer name (when no --deal).")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="Region key (when no --deal).")]
+PainOpt = Annotated[list[str] | None, typer.Option("--pain", help="A pain in the buyer's words (repeatable).")]
+GoalOpt = Annotated[list[str] | None, typer.Option("--goal", help="A goal, with the buyer's numbers (repeatable).")]
+AudienceOpt = Annotated[list[str] | None, typer.Option("--audience", help="A role at the table (repeatable).")]
+StageOpt = Annotated[str | None, typer.Option("--stage", help="discovery, proposal, negotiation or closing.")]
+VendorOpt = Annotated[
+    Path | None, typer.Option("--vendor", help="Our vendor profile (YAML; default: NEGO_HOME/vendor.yaml if present).")
+]
+
+
+def _deal(
+    deal_file: Path | None,
+    scenario: str | None,
+    customer: str | None = None,
+    region: str | None = None,
+    pains: list[str] | None = None,
+    goals: list[str] | None = None,
+    audience: list[str] | None = None,
+    stage: str | None = None,
+    required: bool = True,
+) -> Any:
+    from copilot.deal import DealError, deal_from_data, load_deal
+
+    try:
+        if deal_file is not None:
+            return load_deal(deal_file)
+        if scenario is None:
+            if required:
+                fail("give a deal: --deal FILE, or at least --scenario KEY")
+            return None
+        data: dict[str, object] = {"scenario": scenario}
+        for key, value in (("customer", customer), ("region", region), ("stage", stage)):
+            if value is not None:
+                data[key] = value
+        for key, values in (("pains", pains), ("goals", goals), ("audience", audience)):
+            if values:
+                data[key] = values
+        return deal_from_data(data, "command line")
+    except DealError as exc:
+        fail(str(exc))

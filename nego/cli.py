@@ -19,7 +19,27 @@ import typer
 
 from copilot.settings import Settings
 from copilot.vocabulary import DOC_TYPES, LANGUAGES, REGIONS, SCENARIOS
-from nego.base import ConfigOpt, _check_choice, app, eval_app, fail, load_settings, open_store
+from nego.base import (
+    AudienceOpt,
+    ConfigOpt,
+    CustomerOpt,
+    DealOpt,
+    GoalOpt,
+    JsonOpt,
+    LangOpt,
+    PainOpt,
+    ProviderOpt,
+    RegionOpt,
+    ScenarioOpt,
+    StageOpt,
+    _check_choice,
+    _deal,
+    app,
+    eval_app,
+    fail,
+    load_settings,
+    open_store,
+)
 from nego.output import emit, finish, print_notices, show_event, stream_result
 
 
@@ -135,68 +155,23 @@ def eval_retrieval(
         typer.echo(format_table(report))
 
 
-# -- the copilot's skills ----------------------------------------------------------------------------
-DealOpt = Annotated[Path | None, typer.Option("--deal", help="Deal file (YAML or JSON).")]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="Output language: zh or en (default: the deal's).")]
-ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", help="offline, or a configured provider (openai, deepseek, qwen…).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON.")]
-ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Scenario key (when no --deal).")]
-CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer name (when no --deal).")]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="Region key (when no --deal).")]
-PainOpt = Annotated[list[str] | None, typer.Option("--pain", help="A pain in the buyer's words (repeatable).")]
-GoalOpt = Annotated[list[str] | None, typer.Option("--goal", help="A goal, with the buyer's numbers (repeatable).")]
-AudienceOpt = Annotated[list[str] | None, typer.Option("--audience", help="A role at the table (repeatable).")]
-StageOpt = Annotated[str | None, typer.Option("--stage", help="discovery, proposal, negotiation or closing.")]
-
-
-def _deal(
-    deal_file: Path | None,
-    scenario: str | None,
-    customer: str | None = None,
-    region: str | None = None,
-    pains: list[str] | None = None,
-    goals: list[str] | None = None,
-    audience: list[str] | None = None,
-    stage: str | None = None,
-    required: bool = True,
-) -> Any:
-    from copilot.deal import DealError, deal_from_data, load_deal
-
-    try:
-        if deal_file is not None:
-            return load_deal(deal_file)
-        if scenario is None:
-            if required:
-                fail("give a deal: --deal FILE, or at least --scenario KEY")
-            return None
-        data: dict[str, object] = {"scenario": scenario}
-        for key, value in (("customer", customer), ("region", region), ("stage", stage)):
-            if value is not None:
-                data[key] = value
-        for key, values in (("pains", pains), ("goals", goals), ("audience", audience)):
-            if values:
-                data[key] = values
-        return deal_from_data(data, "command line")
-    except DealError as exc:
-        fail(str(exc))
-
-
-def _copilot(config: Path | None, provider: str | None, lang: str | None) -> Any:
+def _copilot(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None = None) -> Any:
     from copilot.core import Copilot
     from copilot.index.store import IndexUnavailableError
     from copilot.knowledge import KnowledgeError
+    from copilot.vendor import VendorError
 
     _check_choice("lang", lang, LANGUAGES)
     settings = load_settings(config)
+    if vendor is not None:
+        settings = settings.model_copy(update={"vendor_file": vendor})
     if provider is not None:
         allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
         _check_choice("provider", provider, allowed)
         settings = settings.model_copy(update={"provider": provider})
     try:
         return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError) as exc:
+    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
         fail(str(exc))
 
 
@@ -409,6 +384,7 @@ def chat(
         history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content=reply)]
 
 
+from nego import deal_cli as _deal_cli  # noqa: E402,F401  (registers `nego deal check`)
 from nego import eval_cli as _eval_cli  # noqa: E402,F401  (registers `nego eval run|compare|…`)
 from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 

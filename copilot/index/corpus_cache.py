@@ -3,8 +3,9 @@
 At 100k chunks (5k documents) parsing every file (front matter YAML, sections) took
 ~6 s of CPU before the indexer could tell that nothing had changed. Two shortcuts:
 
-- `CorpusScan`: every corpus file's relative path, size and modification time (a
-  `stat`, no read). Its digest, saved with the index state after a complete run,
+- `CorpusScan`: every file's relative path, size and modification time under the
+  corpus folder (a `stat`, no read; reference data such as lexicons included). Its
+  digest, saved with the index state after a complete run,
   tells the indexer that the corpus is exactly as it was (copilot/index/indexer.py
   then checks the store's write number too, and skips the run);
 - `CorpusCache`: what `load_file` returned for each file, keyed by the file's path,
@@ -36,7 +37,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from copilot.corpus.loader import LoadResult, Problem, corpus_files, load_corpus, load_file
+from copilot.corpus.loader import LoadResult, Problem, load_corpus, load_file
 from copilot.corpus.models import Document
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ class CorpusScan:
     def of(cls, root: Path) -> CorpusScan:
         taken_ns = time.time_ns()
         files = []
-        for path in corpus_files(root) if root.is_dir() else []:
+        # Every file under the root, not only the documents: the loader reads reference data (lexicons) too.
+        for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
             with contextlib.suppress(OSError):  # vanished since the listing: the loader will say so
                 st = path.stat()
                 files.append((path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))

@@ -119,7 +119,7 @@ def evidence_fits_region(doc_id: str, region: str) -> bool:
 
 def _deal_query(deal: Deal) -> str:
     parts = [deal.industry or "", *deal.pains, *deal.goals, *deal.systems]
-    parts += [deal.constraints.budget or "", deal.constraints.timeline or ""]
+    parts += deal.constraints.texts()
     query = " ".join(p for p in parts if p).strip()
     return query or SCENARIOS[deal.scenario][_li(deal.lang)]
 
