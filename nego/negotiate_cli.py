@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from nego.cli import ConfigOpt, JsonOpt, LangOpt, ProviderOpt, _copilot, _deal, _emit, app
+from nego.base import ConfigOpt, JsonOpt, LangOpt, ProviderOpt, VendorOpt, _deal, app
+from nego.cli import _copilot
+from nego.output import emit
 
 
 @app.command()
@@ -16,6 +18,7 @@ def negotiate(
     lang: LangOpt = None,
     provider: ProviderOpt = None,
     as_json: JsonOpt = False,
+    vendor: VendorOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """A negotiation plan: opening, offer ladder (give/get), walk-away lines, trades, shared-risk options.
@@ -24,7 +27,7 @@ def negotiate(
     Exits 1 (with what to add, and an example) when the deal has no negotiation section.
     """
     deal = _deal(deal_file, None)
-    result = _copilot(config, provider, lang).negotiate(deal, lang)
-    _emit(result, as_json)
+    result = _copilot(config, provider, lang, vendor).negotiate(deal, lang)
+    emit(result, as_json)
     if not result.has_negotiation:
         raise typer.Exit(1)
