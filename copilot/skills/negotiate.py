@@ -190,7 +190,7 @@ def offline_narration(result: NegotiationResult, w: Wording) -> str:
     if result.trade_first:
         lines.append(w("narration.trade", give=result.trade_first[0].give))
     lines.append(w("narration.shared"))
-    return " ".join(lines)
+    return ("" if lang == "zh" else " ").join(lines)
 
 
 def plan_numbers(result: NegotiationResult) -> str:
