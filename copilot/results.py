@@ -8,9 +8,10 @@ the result rendered as Markdown in the result's language.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from copilot.corpus.models import Source
 from copilot.vocabulary import Language, Owner, RiskCategory
@@ -53,9 +54,6 @@ class SkillResult(Model):
     citations: list[Citation] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
-
-    code_fields: ClassVar[tuple[str, ...]] = ()
-    """Fields decided by code, never asked of the model: in LLM mode they are copied from the offline result."""
 
 
 # -- explain --------------------------------------------------------------------------------------
@@ -132,6 +130,8 @@ class PlanResult(SkillResult):
 
 
 # -- fit ------------------------------------------------------------------------------------------
+BY_CODE: JsonDict = {"by_code": True}
+"""A field decided by code, never the model's to write (copilot.llm.draft leaves it out of the draft)."""
 FitQuestionKey = Literal[
     "shared_state",
     "multiple_writers",
@@ -160,24 +160,24 @@ class FitQuestion(Model):
 
 
 class FitResult(SkillResult):
+    """The verdict, reasons and alternative are the model's to narrate in LLM mode; the fields marked
+    `by_code` (the answered questions, the architecture, the weighed counterpoints, the one-line verdict)
+    are decided by code and copied from the offline result."""
+
     skill: Literal["fit"] = "fit"
     verdict: Literal["fit", "partial", "not_fit"]
     reasons: list[str]
     alternative: str | None = None
-    questions: list[FitQuestion] = Field(default_factory=list)
-    architecture: Architecture | None = None
-    architecture_text: str | None = None
+    questions: list[FitQuestion] = Field(default_factory=list, json_schema_extra=BY_CODE)
+    architecture: Architecture | None = Field(default=None, json_schema_extra=BY_CODE)
+    architecture_text: str | None = Field(default=None, json_schema_extra=BY_CODE)
     counterpoints: list[str] = Field(
-        default_factory=list, description="arguments against the verdict, each stated with why it does not decide"
+        default_factory=list,
+        description="arguments against the verdict, each stated with why it does not decide",
+        json_schema_extra=BY_CODE,
     )
-    one_line: str = Field(default="", description="the verdict in one line (for the brief's card)")
-
-    code_fields: ClassVar[tuple[str, ...]] = (
-        "questions",
-        "architecture",
-        "architecture_text",
-        "counterpoints",
-        "one_line",
+    one_line: str = Field(
+        default="", description="the verdict in one line (for the brief's card)", json_schema_extra=BY_CODE
     )
 
 
@@ -199,6 +199,21 @@ class AskResult(SkillResult):
     found: bool
 
 
+# -- deal health (copilot.skills.health) ----------------------------------------------------------
+class HealthItem(Model):
+    key: str
+    label: str
+    status: Literal["green", "amber", "red"]
+    reason: str
+    question: str = Field(description="the question that would close the gap")
+    evidence: list[str] = Field(default_factory=list, description="the deal's own words the status rests on")
+
+
+class DealHealth(Model):
+    language: Language
+    items: list[HealthItem]
+
+
 # -- brief ----------------------------------------------------------------------------------------
 class TalkingPoint(Model):
     point: str
@@ -218,6 +233,7 @@ class BriefResult(SkillResult):
     fit: FitResult
     discovery_questions: list[str]
     next_steps: list[str]
+    health: DealHealth | None = Field(default=None, json_schema_extra={"by_code": True})
 
 
 AnyResult = ExplainResult | RisksResult | PlanResult | FitResult | ObjectionResult | AskResult | BriefResult

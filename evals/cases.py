@@ -160,6 +160,10 @@ class AdversarialCase(Strict):
 
 
 def dataset_sha256(path: Path) -> str:
+    if path.is_dir():
+        from evals.understanding import directory_sha256
+
+        return directory_sha256(path)
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -302,6 +306,8 @@ def default_dataset(suite: str) -> Path:
         "skills": "skills.yaml",
         "adversarial": "adversarial.yaml",
         "retrieval": "retrieval.jsonl",
+        "understanding": "understanding",
+        "negotiation": "negotiations.yaml",
         "fit": "fit_deals.yaml",
     }
     return datasets_dir() / names[suite]

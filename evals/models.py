@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Suite = Literal["skills", "adversarial", "retrieval", "fit"]
-SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "fit")
+Suite = Literal["skills", "adversarial", "retrieval", "understanding", "negotiation", "fit"]
+SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "understanding", "negotiation", "fit")
 CaseStatus = Literal["pass", "fail", "error"]
 
 

@@ -1,9 +1,7 @@
 """What the model fills in: a "draft" of a result, and how a draft becomes a full result.
 
 A skill's result class (copilot.results) carries fields the model must not
-write: skill, language, mode, text, citations, notices and usage, nor the
-fields a result decides by code (`code_fields`, e.g. the fit check's answered
-questions: the runner copies them from the offline result). The draft
+write: skill, language, mode, text, citations, notices and usage. The draft
 model has the skill-specific fields only (nested results, as in BriefResult,
 become drafts too) plus `cited`: the ids of the passages it used ("C1", …).
 The runner turns those ids into Grounding citations, so a citation can only
@@ -45,12 +43,23 @@ def _draft_annotation(annotation: Any) -> Any:
     return list[draft_model(sub)] if is_list else draft_model(sub)  # type: ignore[misc]
 
 
+def _by_code(info: FieldInfo) -> bool:
+    """A field decided by code (e.g. the brief's deal health): never the model's to write."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("by_code") is True
+
+
+def by_code_fields(result_cls: type[SkillResult]) -> tuple[str, ...]:
+    """The fields of `result_cls` decided by code: in LLM mode the runner copies them from the offline result."""
+    return tuple(name for name, info in result_cls.model_fields.items() if _by_code(info))
+
+
 @cache
 def draft_model(result_cls: type[SkillResult]) -> type[BaseModel]:
     """The pydantic model the LLM is asked to produce for `result_cls`."""
     fields: dict[str, Any] = {}
     for name, info in result_cls.model_fields.items():
-        if name in BASE_FIELDS or name in result_cls.code_fields:
+        if name in BASE_FIELDS or _by_code(info):
             continue
         annotation = _draft_annotation(info.annotation)
         fields[name] = (annotation, FieldInfo.merge_field_infos(info, annotation=annotation))

@@ -23,7 +23,7 @@ from copilot.corpus.models import Bilingual, RiskEntry
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
-from copilot.results import Answer, FitQuestion, FitQuestionKey, FitResult
+from copilot.results import Answer, FitQuestion, FitQuestionKey, FitResult, SkillResult
 from copilot.skills.fit_questions import (
     CLASSIFIER,
     FIT_NEEDS,
@@ -32,13 +32,13 @@ from copilot.skills.fit_questions import (
     answer_all,
     answers_of,
     architecture_for,
+    contradictions,
     deal_sentences,
     decide,
     firing,
     if_answered,
 )
-from copilot.skills.passages import sources_section
-from copilot.skills.sourcing import Sourcer
+from copilot.skills.passages import Cited, sources_section
 from copilot.text.segment import tokenize
 from copilot.wording import Wording
 
@@ -123,7 +123,7 @@ def fit_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> FitResult:
     lang = deal.lang
     w = Wording("fit", lang)
     playbook = kb.playbook(deal.scenario)
-    src = Sourcer(g, deal.text())
+    src = Cited(g, deal.text())
     questions = answer_questions(kb, deal, w)
     answers = answers_of(questions)
     verdict = decide(answers)
@@ -205,7 +205,7 @@ def _open_keys(answers: dict[FitQuestionKey, Answer]) -> list[FitQuestionKey]:
 
 
 def _risk_reasons(
-    kb: KnowledgeBase, src: Sourcer, answers: dict[FitQuestionKey, Answer], w: Wording, lang: str
+    kb: KnowledgeBase, src: Cited, answers: dict[FitQuestionKey, Answer], w: Wording, lang: str
 ) -> list[str]:
     """The "wrong tool" risks the answers point to, each as a reason with the gist of the risk."""
     fired = firing(answers)
@@ -318,3 +318,14 @@ def decision_text(kb: KnowledgeBase, deal: Deal) -> str:
     lines = [f"verdict: {verdict} (decided; do not change it)", f"architecture: {architecture_for(answers, verdict)}"]
     lines += [f"- {q.key}: {q.answer}" + (f" — {q.evidence}" if q.evidence else "") for q in questions]
     return "\n".join(lines)
+
+
+def fit_problems(result: SkillResult, kb: KnowledgeBase) -> list[str]:
+    """A model's fit narration checked against the code's decision (verdict and answers): see `contradictions`.
+
+    In LLM mode the model is told the decision (`decision_text`, its task input) and only narrates it; an
+    answer whose verdict or reasons contradict the decision is rejected and the offline result shown.
+    """
+    if not isinstance(result, FitResult) or result.mode != "llm":
+        return []
+    return contradictions(result, kb.understanding.classifier(CLASSIFIER).classify)

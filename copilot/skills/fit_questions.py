@@ -126,7 +126,7 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
         if key in STOPPERS and answer == "yes" and (score < STOPPER_SHARE or near < STOPPER_SIMILARITY):
             continue  # a practical stopper is "no" unless the deal clearly points to it
         if key in QUESTION_KEYS and answer in _YES_NO:
-            out.append((key, answer, score))  # type: ignore[arg-type]
+            out.append((key, answer, score))
     return out
 
 
