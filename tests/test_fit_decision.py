@@ -272,3 +272,43 @@ def test_llm_narration_contradicting_the_verdict_is_rejected(kb: KnowledgeBase, 
     result = _llm(kb, shipped_index, [wrong, wrong]).fit(deal_from_data(FIT_DEAL))
     assert result.mode == "offline" and result.verdict == "fit"
     assert any(n.kind == "fallback" for n in result.notices)
+
+
+# -- the eval suite -----------------------------------------------------------------------------------
+def test_the_fit_suite_scores_verdicts_answers_and_consistency(
+    kb: KnowledgeBase, shipped_index: Any, tmp_path: Path
+) -> None:
+    import yaml
+
+    from evals.runner import RunConfig, run_suite
+
+    settings, _, _ = shipped_index
+    answers = {**FIT, "third_party_verification": "yes"}
+    cases = [
+        {
+            "id": "fit-en",
+            "lang": "en",
+            "hard": ["negation"],
+            "deal": FIT_DEAL,
+            "expected": {"verdict": "fit", "architecture": "consortium", "questions": answers},
+        },
+        {
+            "id": "platform-zh",
+            "lang": "zh",
+            "hard": ["dominant_platform"],
+            "deal": PLATFORM_DEAL_ZH,
+            "expected": {
+                "verdict": "not_fit",
+                "architecture": "shared_database",
+                "questions": {**answers, "trusted_operator": "yes", "third_party_verification": "unknown"},
+            },
+        },
+    ]
+    dataset = tmp_path / "fit.yaml"
+    dataset.write_text(yaml.safe_dump({"cases": cases}, allow_unicode=True), encoding="utf-8")
+    summary = run_suite(settings, kb, RunConfig(suite="fit", out_dir=tmp_path / "run", dataset=dataset), progress=False)
+    assert summary.cases == 2 and summary.errors == 0
+    assert summary.metrics["fit_verdict"].mean == 1.0 and summary.metrics["fit_consistency"].mean == 1.0
+    assert {"fit_questions", "fit_architecture", "fit_evidence"} <= set(summary.metrics)
+    assert set(summary.slices) >= {"all", "en", "zh", "hard:negation", "hard:dominant_platform"}
+    assert "fit_verdict" in (tmp_path / "run" / "summary.md").read_text(encoding="utf-8")
