@@ -21,14 +21,15 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.chat import next_offer, plan_turn, run_turn
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.inputs import PreparedText, fit_deal, prepare_text
 from copilot.knowledge import KnowledgeBase
+from copilot.long_input import long_input_notice
 from copilot.reading.build import read_deal
 from copilot.reading.model import DealReading
 from copilot.results import (
-    AnyResult,
     AskResult,
     BriefResult,
     Citation,
@@ -41,7 +42,6 @@ from copilot.results import (
     SkillResult,
     Usage,
 )
-from copilot.router import Route, route
 from copilot.settings import Settings
 from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
@@ -78,7 +78,13 @@ class ChatEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["route", "text", "citations", "notice", "result", "done"]
-    skill: Route | None = None
+    skill: str | None = None
+    """The route the turn took (explain, objection, …, card, negotiate, roleplay, recap, ask)."""
+    answered_by: str | None = None
+    """The skill that answered (the route's own, or the closest available one)."""
+    next_label: str | None = None
+    next_prompt: str | None = None
+    """The next skill the chat offers: a button label and the message it sends."""
     text: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     notice: Notice | None = None
@@ -338,34 +344,24 @@ class Copilot:
             yield ChatEvent(kind="done")
             return
         text = prepared.text
-        decision = route(text)
-        lang = detect_language(text, default=deal.lang)
-        yield ChatEvent(kind="route", skill=decision.skill)
-        result = self._dispatch(decision.skill, text, history, self._in(deal, lang), lang)
+        plan = plan_turn(self, text, deal)
+        offer = next_offer(plan.decision.skill, plan.lang)
+        route_event = ChatEvent(kind="route", skill=plan.decision.skill, answered_by=plan.answered_by)
+        if offer:
+            route_event = route_event.model_copy(update={"next_label": offer[0], "next_prompt": offer[1]})
+        yield route_event
+        turn_deal = self._in(deal, plan.lang)
+        result = run_turn(self, plan, text, history, turn_deal, lambda t, h: _with_context(t, h, self.settings))
         if prepared.notices:
-            result = result.model_copy(update={"notices": [*prepared.notices, *result.notices]})
+            notices = [long_input_notice(n, message, text, plan.lang) for n in prepared.notices]
+            result = result.model_copy(update={"notices": [*notices, *result.notices]})
         for start in range(0, len(result.text), STREAM_PIECE_CHARS):
             yield ChatEvent(kind="text", text=result.text[start : start + STREAM_PIECE_CHARS])
         yield ChatEvent(kind="citations", citations=result.citations)
         for notice in result.notices:
             yield ChatEvent(kind="notice", notice=notice)
-        yield ChatEvent(kind="result", skill=decision.skill, result=result)
+        yield route_event.model_copy(update={"kind": "result", "result": result})
         yield ChatEvent(kind="done")
-
-    def _dispatch(self, skill: Route, text: str, history: Sequence[ChatTurn], deal: Deal, lang: str) -> AnyResult:
-        if skill == "brief":
-            return self.brief(deal)
-        if skill == "risks":
-            return self.risks(deal)
-        if skill == "plan":
-            return self.plan(deal)
-        if skill == "fit":
-            return self.fit(deal)
-        if skill == "objection":
-            return self.objection(deal, text, lang)
-        if skill == "explain":
-            return self.explain(deal, text, lang)
-        return self.ask(_with_context(text, history, self.settings), deal, lang)
 
 
 def _with_context(message: str, history: Sequence[ChatTurn], settings: Settings) -> str:

@@ -270,7 +270,7 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
     lb = _LABELS[lang]
     titles = {c.doc_id: c.title for c in result.citations}
     lines = [
-        lb["title"].format(customer=deal.customer),
+        lb["title"].format(customer=deal.who(lang)),
         "",
         lb["intro"].format(scenario=SCENARIOS[deal.scenario][li], region=REGIONS[deal.region][li]),
         "",
