@@ -35,6 +35,7 @@ from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Notice, RiskItem, RisksResult
 from copilot.skills.passages import sources_section
+from copilot.skills.risk_rating import rate_risks, rating_lines
 from copilot.skills.sourcing import Sourcer
 from copilot.vocabulary import REGIONS, RISK_CATEGORIES, SCENARIOS, Language
 
@@ -247,6 +248,7 @@ def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> RisksResult:
                 evidence=evidence,
             )
         )
+    items = rate_risks(items, deal)
     items.sort(key=lambda i: (-(i.likelihood * i.impact), i.risk_id))
     notices = []
     if "regulatory_compliance" in fallbacks:
@@ -294,6 +296,7 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
                 owner=_OWNER[item.owner][li],
             )
         )
+        lines += rating_lines(item, lang)
         if item.description:
             lines += ["", item.description]
         if item.warning_signals:
