@@ -52,6 +52,7 @@ def test_the_requested_form_is_read_from_every_labelled_turn() -> None:
         form = requested_form(row["text"]).model_dump(include={"sentences", "bullets", "max_chars", "max_words"})
         assert {k: v for k, v in form.items() if v is not None} == row.get("form", {}), row["id"]
     with_audience = [r for r in ROUTING if "audience" in r]
+
     def same(got: str | None, expected: str) -> bool:
         return bool(got) and (got.lower() in expected.lower() or expected.lower() in (got or "").lower())
 
