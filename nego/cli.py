@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Evaluations.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+deal_app = typer.Typer(help="Deal files: how the copilot reads them.", no_args_is_help=True)
+app.add_typer(deal_app, name="deal")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -235,6 +237,9 @@ PainOpt = Annotated[list[str] | None, typer.Option("--pain", help="A pain in the
 GoalOpt = Annotated[list[str] | None, typer.Option("--goal", help="A goal, with the buyer's numbers (repeatable).")]
 AudienceOpt = Annotated[list[str] | None, typer.Option("--audience", help="A role at the table (repeatable).")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="discovery, proposal, negotiation or closing.")]
+VendorOpt = Annotated[
+    Path | None, typer.Option("--vendor", help="Our vendor profile (YAML; default: NEGO_HOME/vendor.yaml if present).")
+]
 
 
 def _deal(
@@ -269,20 +274,23 @@ def _deal(
         fail(str(exc))
 
 
-def _copilot(config: Path | None, provider: str | None, lang: str | None) -> Any:
+def _copilot(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None = None) -> Any:
     from copilot.core import Copilot
     from copilot.index.store import IndexUnavailableError
     from copilot.knowledge import KnowledgeError
+    from copilot.vendor import VendorError
 
     _check_choice("lang", lang, LANGUAGES)
     settings = load_settings(config)
+    if vendor is not None:
+        settings = settings.model_copy(update={"vendor_file": vendor})
     if provider is not None:
         allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
         _check_choice("provider", provider, allowed)
         settings = settings.model_copy(update={"provider": provider})
     try:
         return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError) as exc:
+    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
         fail(str(exc))
 
 
@@ -492,6 +500,7 @@ def chat(
         history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content="".join(reply))]
 
 
+from nego import deal_cli as _deal_cli  # noqa: E402,F401  (registers `nego deal check`)
 from nego import eval_cli as _eval_cli  # noqa: E402,F401
 from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 
