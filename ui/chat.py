@@ -57,24 +57,27 @@ SCROLL_TO_ANSWER = """() => {
 
 CITATION_LINKS = """
 <script>
+if (!window.negoCitationLinks) {
+window.negoCitationLinks = true;
 document.addEventListener('click', (event) => {
   const link = event.target.closest && event.target.closest('#chatbot a[href^="#cite-"]');
   if (!link) { return; }
   event.preventDefault();
+  event.stopPropagation();
   const n = parseInt(link.getAttribute('href').slice(6), 10);
-  const message = link.closest('[data-testid="bot"]');
-  const all = Array.from(document.querySelectorAll('#chatbot [data-testid="bot"]'));
-  const start = all.indexOf(message);
-  const blocks = all.slice(start + 1).filter((m) => m.querySelector('.thought'));
+  const message = link.closest('[data-testid="bot"]') || link;
+  const after = (el) => message.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
+  const blocks = Array.from(document.querySelectorAll('#chatbot .thought')).filter(after);
   const target = blocks[n - 1];
   if (!target) { return; }
-  const title = target.querySelector('.thought .title');
-  const body = target.querySelector('.thought .content');
+  const title = target.querySelector('.title');
+  const body = target.querySelector('.content');
   if (title && (!body || body.offsetParent === null)) { title.click(); }
   target.scrollIntoView({block: 'center'});
   target.classList.add('cite-flash');
-  setTimeout(() => target.classList.remove('cite-flash'), 1500);
-});
+  setTimeout(() => target.classList.remove('cite-flash'), 2500);
+}, true);
+}
 </script>
 """
 """[n] in a reply is a link: a click opens citation n (its passage) and scrolls to it."""
