@@ -11,6 +11,12 @@ question) and the deal's own words are cleaned and cut to
 retrieval on a whole pasted document is slow and no better. Each cut or
 clean-up is reported in a notice on the result; an empty chat message gets a
 message and no skill runs.
+
+Streaming (`chat`, `stream`): offline, the finished text is sent in pieces. In LLM
+mode the model's draft is sent as it writes it ("text" events, token by token over
+SSE); once it is finished and checked, a "replace" event carries the answer to show
+instead (the rendered result; the offline one when the draft failed its checks, with
+a notice saying the streamed text was replaced).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from copilot.chat import next_offer, plan_turn, run_turn
 from copilot.deal import Deal
@@ -29,10 +35,11 @@ from copilot.knowledge import KnowledgeBase
 from copilot.long_input import long_input_notice
 from copilot.reading.build import read_deal
 from copilot.reading.model import DealReading
+from copilot.replies import PREVIEW, ChatEvent, stream_events
 from copilot.results import (
+    AnyResult,
     AskResult,
     BriefResult,
-    Citation,
     ExplainResult,
     FitResult,
     Notice,
@@ -57,7 +64,6 @@ from copilot.validators import check_jargon, validate
 from copilot.vendor import VendorProfile, load_vendor
 
 R = TypeVar("R", bound=SkillResult)
-STREAM_PIECE_CHARS = 24
 QUOTE_SHOWN_CHARS = 300
 """An answer quotes the user's question or objection up to this length: it must not echo a pasted document."""
 EMPTY_MESSAGE = "消息是空的（或只有空白和不可见字符），请输入问题 / The message is empty (or only blanks and invisible characters): type a question first"  # noqa: E501
@@ -70,25 +76,6 @@ class ChatTurn(BaseModel):
 
     role: Literal["user", "assistant"]
     content: str
-
-
-class ChatEvent(BaseModel):
-    """What `Copilot.chat` yields: the UI and the REPL render these as they arrive."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["route", "text", "citations", "notice", "result", "done"]
-    skill: str | None = None
-    """The route the turn took (explain, objection, …, card, negotiate, roleplay, recap, ask)."""
-    answered_by: str | None = None
-    """The skill that answered (the route's own, or the closest available one)."""
-    next_label: str | None = None
-    next_prompt: str | None = None
-    """The next skill the chat offers: a button label and the message it sends."""
-    text: str | None = None
-    citations: list[Citation] = Field(default_factory=list)
-    notice: Notice | None = None
-    result: Any = None
 
 
 class Copilot:
@@ -190,6 +177,7 @@ class Copilot:
             render=render,
             validate_fn=lambda r: self._problems(r, grounding),
             settings=self.settings,
+            stream=PREVIEW.get(),
         )
         usage = result.usage.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 1)})
         if result.mode == "llm":
@@ -351,17 +339,29 @@ class Copilot:
             route_event = route_event.model_copy(update={"next_label": offer[0], "next_prompt": offer[1]})
         yield route_event
         turn_deal = self._in(deal, plan.lang)
-        result = run_turn(self, plan, text, history, turn_deal, lambda t, h: _with_context(t, h, self.settings))
+        answered: list[AnyResult] = []
+        yield from self.stream(
+            lambda: run_turn(self, plan, text, history, turn_deal, lambda t, h: _with_context(t, h, self.settings)),
+            answered.append,
+        )
+        result = answered[0]
         if prepared.notices:
             notices = [long_input_notice(n, message, text, plan.lang) for n in prepared.notices]
             result = result.model_copy(update={"notices": [*notices, *result.notices]})
-        for start in range(0, len(result.text), STREAM_PIECE_CHARS):
-            yield ChatEvent(kind="text", text=result.text[start : start + STREAM_PIECE_CHARS])
         yield ChatEvent(kind="citations", citations=result.citations)
         for notice in result.notices:
             yield ChatEvent(kind="notice", notice=notice)
         yield route_event.model_copy(update={"kind": "result", "result": result})
         yield ChatEvent(kind="done")
+
+    def stream(self, call: Callable[[], R], done: Callable[[R], None]) -> Iterator[ChatEvent]:
+        """Run one skill call (`call`, e.g. `lambda: copilot.ask(q)`) and yield its reply as "text" events.
+
+        Offline the finished text comes in pieces. In LLM mode the model's draft comes as it is written
+        (the call runs in a worker thread; its tokens arrive through a queue), then one "replace" event
+        with the checked result's text. `done` receives the result before the last event is yielded.
+        """
+        return stream_events(call, done, llm=self.model is not None)
 
 
 def _with_context(message: str, history: Sequence[ChatTurn], settings: Settings) -> str:
