@@ -599,9 +599,9 @@ def start_profiler(pid: int, out: Path, seconds: float) -> subprocess.Popen[byte
 
 
 PROFILE_GROUPS: dict[str, str] = {
-    "copilot skills (core)": "copilot/core.py:Copilot._dispatch",
+    "copilot skills (core)": "copilot/chat.py:run_turn",
     "chat history reads (SQLite)": "copilot/history.py:History.get",
-    "rendering stored messages": "ui/chat.py:render_messages",
+    "rendering stored messages": "ui/chat_turn.py:render_messages",
     "gradio: whole event (process_api)": "gradio/blocks.py:Blocks.process_api",
     "gradio: postprocess outputs": "gradio/blocks.py:Blocks.postprocess_data",
     "gradio: rebuild components for updates / gr.skip()": "gradio/component_meta.py:updateable.<locals>.wrapper",
