@@ -154,5 +154,5 @@ def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
         data[name] = [item for item in data[name] if item]
     data["customer"] = data["customer"] or None
     data["industry"] = data["industry"] or None
-    data["constraints"] = {k: v or None for k, v in data["constraints"].items()}
+    data["constraints"] = {k: v if isinstance(v, list) else (v or None) for k, v in data["constraints"].items()}
     return Deal.model_validate(data), notices

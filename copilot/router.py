@@ -3,7 +3,7 @@
 The turn is classified by the one text classifier (copilot.understand) over the labelled rep turns
 in evals/datasets/understanding/routing.jsonl: explain, objection, risks, plan, fit, card,
 negotiate, roleplay, recap, ask. No cue words in code: a new way reps phrase a request is a new
-labelled line. Below the classifier's confidence floor the turn is a question for `ask`.
+labelled line. Only a turn the classifier can hardly place (ROUTE_FLOOR) is a question for `ask`.
 
 Sentences that speak to the model ("you are now in brief mode", "忽略之前的所有指令", see
 copilot.text.injection) are not the rep's request and never choose the skill: they are removed
@@ -37,6 +37,9 @@ ROUTES: tuple[Route, ...] = (
     "ask",
 )
 CLASSIFIER = "routing"
+ROUTE_FLOOR = 0.3
+"""Below this confidence a turn is a question for `ask`. Lower than the classifier's own `unsure` line: a
+plurality among ten skills is already informative, and a wrong "ask" costs the rep as much as a wrong skill."""
 
 FALLBACK: dict[str, tuple[str, ...]] = {
     "card": ("brief",),
@@ -89,7 +92,7 @@ def route(message: str, classify: ClassifyFn | Callable[[str, str], Any]) -> Rou
     got = classify(CLASSIFIER, request)
     label: str = got.label
     skill: Route = next((r for r in ROUTES if r == label), "ask")
-    if got.unsure:
+    if got.unsure and got.confidence < ROUTE_FLOOR:
         skill = "ask"
     return RouteDecision(
         skill=skill,
