@@ -75,3 +75,22 @@ def test_our_vendor_profile_lowers_what_it_covers_and_ratings_stay_in_range() ->
     assert rated["data_security_privacy"].likelihood == 1 and not rated["data_security_privacy"].rating_reasons
     assert rated["vendor_viability"].likelihood == 2 and "某乳企" in rated["vendor_viability"].rating_reasons[0]
     assert rated["integration"].likelihood == 2 and "可能性 3 → 2" in rated["integration"].rating_reasons[0]
+
+
+def test_the_buyers_pains_raise_what_they_point_to_and_lower_what_they_would_show() -> None:
+    class Got:
+        def __init__(self, label: str) -> None:
+            self.label, self.unsure = label, False
+
+    concerns = {"供应商不会愿意录数据": "partner_adoption", "投入太大": "cost_roi"}
+
+    def classify(name: str, text: str) -> Got:
+        assert name == "objections"
+        return Got(concerns[text])
+
+    deal = Deal(scenario="traceability", language="zh", pains=["供应商不会愿意录数据"], systems=["SAP"])
+    items = [item("user_adoption", 3, 4), item("cost_roi", 4, 4), item("regulatory_compliance", 3, 4)]
+    rated = {i.category: i for i in rate_risks(items, deal, classify=classify)}
+    assert rated["user_adoption"].likelihood == 4 and "供应商不会愿意录数据" in rated["user_adoption"].rating_reasons[0]
+    assert rated["cost_roi"].likelihood == 3 and "探询" in rated["cost_roi"].rating_reasons[0]
+    assert rated["regulatory_compliance"].likelihood == 3 and not rated["regulatory_compliance"].rating_reasons

@@ -71,7 +71,9 @@ def test_risks_structure(kb: KnowledgeBase, runs: dict[Any, Any], deal: Deal) ->
         assert 1 <= item.likelihood <= 5 and 1 <= item.impact <= 5
         expected = min(5, entry.likelihood + 1) if deal.scenario in entry.rises_in else entry.likelihood
         library = item.model_copy(update={"likelihood": expected, "impact": entry.impact, "rating_reasons": []})
-        (rated,) = rate_risks([library], deal)  # the deal's facts move the library's rating, each with a reason
+        (rated,) = rate_risks(
+            [library], deal, classify=kb.understanding.classify
+        )  # the deal's facts move the library's rating, each with a reason
         assert (item.likelihood, item.impact, item.rating_reasons) == (
             rated.likelihood,
             rated.impact,

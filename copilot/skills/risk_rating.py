@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from copilot.deal import Deal
 from copilot.results import RiskItem
@@ -108,23 +109,72 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+CONCERN_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "cost_roi": ("cost_roi",),
+    "partner_adoption": ("user_adoption", "consortium_governance"),
+    "data_quality": ("integration",),
+    "necessity": ("wrong_tool",),
+    "privacy_confidentiality": ("data_security_privacy",),
+    "regulatory_compliance": ("regulatory_compliance", "legal_enforceability"),
+    "vendor_viability_lockin": ("vendor_viability", "interoperability_lockin"),
+    "performance_scale": ("operations_performance",),
+    "integration_effort": ("integration",),
+    "security": ("key_management", "data_security_privacy"),
+    "governance_control": ("consortium_governance",),
+}
+"""Which risk categories a buyer's concern (the objections taxonomy, prompts/taxonomy/concerns.yaml) points to."""
+QUIET = tuple(sorted({c for cs in CONCERN_CATEGORIES.values() for c in cs} - {"regulatory_compliance", "integration"}))
+"""Categories the buyer's own pains would show: when the buyer named pains and none points here, likelihood -1.
+Not regulatory compliance (the law applies whatever the buyer says) nor integration (the systems rule reads it)."""
+
+
+def pain_signals(deal: Deal, classify: Callable[[str, str], Any] | None) -> dict[str, str]:
+    """Risk category -> the first pain of the deal that points to it (via the objection classifier)."""
+    if classify is None:
+        return {}
+    out: dict[str, str] = {}
+    for pain in deal.pains:
+        got = classify("objections", pain)
+        if got.unsure:
+            continue
+        for category in CONCERN_CATEGORIES.get(got.label, ()):
+            out.setdefault(category, pain)
+    return out
+
+
 def rate_risks(
     items: list[RiskItem],
     deal: Deal,
     by_kind: dict[str, list[str]] | None = None,
     vendor: VendorProfile | None = None,
+    classify: Callable[[str, str], Any] | None = None,
 ) -> list[RiskItem]:
     """`items` with likelihood and impact adjusted by the deal's facts, each change with its reason.
 
     `by_kind` are the deal's constraint texts by kind (budget, timeline, compliance, data_residency,
     other), as copilot.reading classified them; without it, the kinds the rep declared are used.
+    `classify` (kb.understanding.classify) reads the buyer's pains as concerns: a risk a pain points to
+    is more likely; a risk the buyer's pains would show, when none does, less likely.
     """
     facts = Facts(deal, by_kind if by_kind is not None else _declared(deal), vendor)
     w = Wording("risk_rating", deal.lang)
+    signals = pain_signals(deal, classify)
     out = []
     for item in items:
         values = {"likelihood": item.likelihood, "impact": item.impact}
         reasons = list(item.rating_reasons)
+        step: tuple[str, dict[str, str], int] | None = None
+        if item.category in signals:
+            step = ("pain", {"pain": signals[item.category]}, +1)
+        elif classify is not None and deal.pains and item.category in QUIET:
+            step = ("quiet", {}, -1)
+        if step is not None:
+            before = values["likelihood"]
+            after = min(HIGH, max(LOW, before + step[2]))
+            if after != before:
+                values["likelihood"] = after
+                change = w("change.likelihood", before=before, after=after)
+                reasons.append(w("reason", change=change, why=w(f"why.{step[0]}", **step[1])))
         for rule in RULES:
             if rule.category != item.category:
                 continue

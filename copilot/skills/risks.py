@@ -247,7 +247,7 @@ def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> RisksResult:
                 evidence=evidence,
             )
         )
-    items = rate_risks(items, deal)
+    items = rate_risks(items, deal, classify=kb.understanding.classify)
     items.sort(key=lambda i: (-(i.likelihood * i.impact), i.risk_id))
     notices = []
     if "regulatory_compliance" in fallbacks:
