@@ -49,9 +49,14 @@ class ChatTab:
 
 
 SCROLL_TO_ANSWER = """() => {
-  const users = document.querySelectorAll('#chatbot [data-testid="user"]');
-  const last = users[users.length - 1];
-  if (last) { last.scrollIntoView({block: 'start', behavior: 'instant'}); }
+  const go = () => {
+    const users = document.querySelectorAll('#chatbot [data-testid="user"]');
+    const last = users[users.length - 1];
+    if (last) { last.scrollIntoView({block: 'start', behavior: 'instant'}); }
+  };
+  go();
+  setTimeout(go, 300);
+  setTimeout(go, 900);
 }"""
 """After a reply: show its start (the question and the answer's first lines), not the end of its sources."""
 
