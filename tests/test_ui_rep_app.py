@@ -88,6 +88,7 @@ def send(page: Any, message: str) -> Any:
     page.wait_for_function("n => document.querySelectorAll('#chatbot [data-testid=\"user\"]').length > n", arg=before)
     page.locator("#chat-skill").filter(has_text=re.compile(r"回答|Answered")).wait_for()
     page.wait_for_function("() => !document.querySelector('#chatbot .pending, #chatbot .generating')")
+    page.wait_for_timeout(1200)  # the view settles on the answer's start (ui/chat.py SCROLL_TO_ANSWER)
     return last_answer(page)
 
 
