@@ -159,7 +159,7 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
                     gr.Button(t("chat.stop"), scale=1, min_width=80, elem_id="chat-stop"), value="chat.stop"
                 )
             gr.Examples([[e] for e in EXAMPLES], inputs=[message], label=t("chat.examples"))
-            with gr.Accordion(t("chat.feedback_send"), open=False) as feedback_box:
+            with gr.Accordion(t("chat.feedback_send"), open=False, elem_id="feedback-box") as feedback_box:
                 comment = labels.reg(
                     gr.Textbox(label=t("chat.feedback_comment"), elem_id="feedback-comment"),
                     label="chat.feedback_comment",
