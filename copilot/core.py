@@ -40,6 +40,7 @@ from copilot.results import (
     AnyResult,
     AskResult,
     BriefResult,
+    DealHealth,
     ExplainResult,
     FitResult,
     Notice,
@@ -54,6 +55,9 @@ from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
 from copilot.skills.explain import explain_offline, render_explain
 from copilot.skills.fit import fit_offline, render_fit
+from copilot.skills.health import deal_health, with_health
+from copilot.skills.negotiate_llm import negotiate
+from copilot.skills.negotiate_model import NegotiationResult
 from copilot.skills.objection import objection_offline, render_objection
 from copilot.skills.plan import plan_offline, render_plan
 from copilot.skills.risks import render_risks, risks_offline
@@ -307,7 +311,7 @@ class Copilot:
 
     def brief(self, deal: Deal, lang: str | None = None, horizon_months: int = 12) -> BriefResult:
         deal, notices = self._deal(deal, lang)
-        return self._run(
+        brief = self._run(
             "brief",
             deal,
             deal.lang,
@@ -317,6 +321,17 @@ class Copilot:
             task_input=f"horizon_months: {horizon_months}",
             input_notices=notices,
         )
+        return with_health(brief, self.kb, deal, lambda r: render_brief(r, self.kb))
+
+    def health(self, deal: Deal, lang: str | None = None, notes: Sequence[str] = ()) -> DealHealth:
+        """The deal-health scorecard (also in every brief); `notes`: later words, e.g. meeting recaps."""
+        deal, _ = self._deal(deal, lang)
+        return deal_health(self.kb, deal, deal.lang, notes)
+
+    def negotiate(self, deal: Deal, lang: str | None = None) -> NegotiationResult:
+        """The negotiation plan: numbers by the rules; in LLM mode the model only narrates it (checked)."""
+        deal, notices = self._deal(deal, lang)
+        return negotiate(self.kb, self.model, self.settings, self.vendor, deal, [*self.notices, *notices])
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:

@@ -26,6 +26,7 @@ from ui.evals_tab import build_evals_tab, harness_md
 from ui.guard import HideApiInfoFromStrangers
 from ui.knowledge import build_knowledge_tab, status_md
 from ui.labels import Labels, ui_text
+from ui.negotiate_tab import build_negotiate_tab
 from ui.settings_tab import build_settings_tab
 
 TITLE = "谈判助手 Negotiation Copilot"
@@ -71,6 +72,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 chat = build_chat_tab(ctx, labels)
             with gr.Tab(t("tab.brief"), id="brief", elem_id="tab-brief") as brief_tab:
                 build_brief_tab(ctx, chat.form, labels)
+            with gr.Tab(t("tab.negotiate"), id="negotiate", elem_id="tab-negotiate") as negotiate_tab:
+                build_negotiate_tab(ctx)
             with gr.Tab(t("tab.kb"), id="kb", elem_id="tab-kb") as kb_tab:
                 kb = build_knowledge_tab(ctx, labels)
             with gr.Tab(t("tab.evals"), id="evals", elem_id="tab-evals", visible=False) as evals_tab:
@@ -80,6 +83,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         for tab, key in (
             (chat_tab, "tab.chat"),
             (brief_tab, "tab.brief"),
+            (negotiate_tab, "tab.negotiate"),
             (kb_tab, "tab.kb"),
             (evals_tab, "tab.evals"),
             (settings_tab, "tab.settings"),

@@ -19,6 +19,7 @@ from copilot.text.lang import detect_language
 from ui.chat_turn import _dropdown, owner_of, render_messages, stream_reply
 from ui.context import AppContext
 from ui.deal_form import DealForm, deal_form, form_values, values_from_deal
+from ui.health_panel import add_health_panel
 from ui.labels import Labels, ui_text
 from ui.render import safe_md
 
@@ -203,6 +204,7 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
         with gr.Column(scale=1, min_width=280):
             with gr.Accordion(t("chat.deal"), open=True, elem_id="deal-panel") as deal_box:
                 form = deal_form("deal", labels)
+                add_health_panel(ctx, form)
             labels.reg(deal_box, label="chat.deal")
 
     deal_inputs = form.components()
