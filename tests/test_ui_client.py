@@ -406,10 +406,10 @@ def test_a_reply_cut_off_mid_stream_is_stored_as_interrupted(
     app: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The browser goes away (or Stop is pressed) mid-reply: the text so far is kept and marked, never complete."""
-    from ui import chat
+    from ui import chat_turn
     from ui.chat import stream_reply
 
-    monkeypatch.setattr(chat, "REDRAW_INTERVAL_S", 0.0)  # redraw on every piece, so the reply can be cut mid-way
+    monkeypatch.setattr(chat_turn, "REDRAW_INTERVAL_S", 0.0)  # redraw on every piece, so the reply can be cut mid-way
     ctx = app[1]
     turn = stream_reply(ctx, "帮我列一下这个项目的主要风险", None, deal_fields(deal_for("traceability", "zh")), "")
     first = next(turn)
