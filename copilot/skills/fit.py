@@ -286,7 +286,7 @@ def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
     """Markdown: verdict, the questions with answers and evidence, reasons, weighed counterpoints,
     the architecture or what to offer instead, what to ask, sources."""
     w = Wording("fit", result.language)
-    lines = [w("title", customer=deal.customer), "", f"**{w(f'verdict.{result.verdict}')}**", ""]
+    lines = [w("title", customer=deal.who()), "", f"**{w(f'verdict.{result.verdict}')}**", ""]
     if result.one_line:
         lines += [result.one_line, ""]
     if result.questions:
