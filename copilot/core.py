@@ -244,21 +244,22 @@ class Copilot:
             deal,
             deal.lang,
             "",
-            lambda g: risks_offline(self.kb, g, deal),
+            lambda g: risks_offline(self.kb, g, deal, self.read(deal)),
             lambda r: render_risks(r, deal, set(), []),
             input_notices=notices,
         )
 
-    def plan(self, deal: Deal, horizon_months: int = 12, lang: str | None = None) -> PlanResult:
+    def plan(self, deal: Deal, horizon_months: int | None = None, lang: str | None = None) -> PlanResult:
+        """The plan over `horizon_months`; None: the deal's timeline sets it (else twelve months)."""
         deal, notices = self._deal(deal, lang)
         return self._run(
             "plan",
             deal,
             deal.lang,
-            str(horizon_months),
-            lambda g: plan_offline(self.kb, g, deal, horizon_months),
+            str(horizon_months or ""),
+            lambda g: plan_offline(self.kb, g, deal, horizon_months, self.read(deal)),
             lambda r: render_plan(r, deal),
-            task_input=f"horizon_months: {horizon_months}",
+            task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}",
             input_notices=notices,
         )
 
@@ -311,16 +312,16 @@ class Copilot:
         )
         return self._quoted_short(result, "question", render_ask)
 
-    def brief(self, deal: Deal, lang: str | None = None, horizon_months: int = 12) -> BriefResult:
+    def brief(self, deal: Deal, lang: str | None = None, horizon_months: int | None = None) -> BriefResult:
         deal, notices = self._deal(deal, lang)
         return self._run(
             "brief",
             deal,
             deal.lang,
-            str(horizon_months),
-            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months),
+            str(horizon_months or ""),
+            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, self.read(deal)),
             lambda r: render_brief(r, self.kb),
-            task_input=f"horizon_months: {horizon_months}",
+            task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}",
             input_notices=notices,
         )
 

@@ -373,7 +373,9 @@ def plan(
     goal: GoalOpt = None,
     audience: AudienceOpt = None,
     stage: StageOpt = None,
-    horizon: Annotated[int, typer.Option(help="Plan horizon in months.", min=3, max=60)] = 12,
+    horizon: Annotated[
+        int | None, typer.Option(help="Plan horizon in months (default: the deal's timeline, else 12).", min=3, max=60)
+    ] = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
     as_json: JsonOpt = False,
@@ -435,7 +437,9 @@ def brief(
     stage: StageOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="md, docx or json.")] = "md",
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (required for docx).")] = None,
-    horizon: Annotated[int, typer.Option(help="Plan horizon in months.", min=3, max=60)] = 12,
+    horizon: Annotated[
+        int | None, typer.Option(help="Plan horizon in months (default: the deal's timeline, else 12).", min=3, max=60)
+    ] = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
     as_json: JsonOpt = False,
