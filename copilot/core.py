@@ -26,6 +26,7 @@ from copilot.grounding import Grounding
 from copilot.inputs import PreparedText, fit_deal, prepare_text
 from copilot.knowledge import KnowledgeBase
 from copilot.reading.build import read_deal
+from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.reading.model import DealReading
 from copilot.results import (
     AnyResult,
@@ -58,6 +59,7 @@ from copilot.vendor import VendorProfile, load_vendor
 
 R = TypeVar("R", bound=SkillResult)
 STREAM_PIECE_CHARS = 24
+READINGS_KEPT = 32
 QUOTE_SHOWN_CHARS = 300
 """An answer quotes the user's question or objection up to this length: it must not echo a pasted document."""
 EMPTY_MESSAGE = "消息是空的（或只有空白和不可见字符），请输入问题 / The message is empty (or only blanks and invisible characters): type a question first"  # noqa: E501
@@ -99,6 +101,7 @@ class Copilot:
         self.model = model
         self.notices = list(notices)
         self.vendor = vendor
+        self._readings: dict[str, DealReading] = {}
 
     @classmethod
     def open(cls, settings: Settings, kb: KnowledgeBase | None = None) -> Copilot:
@@ -122,8 +125,18 @@ class Copilot:
             return cls(settings, kb, None, [notice], vendor=vendor)
 
     def read(self, deal: Deal) -> DealReading:
-        """The one typed reading of `deal` (constraints, industry, chain type, vendor and its gaps)."""
-        return read_deal(deal, self.kb, self.vendor)
+        """The one typed reading of `deal` (constraints, industry, chain type, vendor and its gaps).
+
+        The last few readings are kept: one request reads its deal once, whichever skills it runs.
+        """
+        key = deal.model_dump_json()
+        found = self._readings.get(key)
+        if found is None or found.vendor is not self.vendor:
+            found = read_deal(deal, self.kb, self.vendor)
+            self._readings[key] = found
+            while len(self._readings) > READINGS_KEPT:
+                self._readings.pop(next(iter(self._readings)))
+        return found
 
     @property
     def mode(self) -> Literal["offline", "llm"]:
@@ -162,6 +175,8 @@ class Copilot:
         vendor_text = self.vendor.text() if self.vendor else ""
         grounding = Grounding(self.kb, lang, "\n".join([input_text, deal.text() if deal else "", vendor_text]))
         offline = compose(grounding)
+        if deal is not None:  # industry wording adapted; no claim about another chain type
+            offline = self._adapt(offline, deal, lang)
         notices = [*self.notices, *input_notices]
         offline = offline.model_copy(update={"mode": "offline", "notices": [*notices, *offline.notices]})
         if self.model is None:
@@ -189,6 +204,12 @@ class Copilot:
         if result.mode == "llm":
             result = result.model_copy(update={"notices": [*notices, *result.notices]})
         return result.model_copy(update={"usage": usage})
+
+    def _adapt(self, result: R, deal: Deal, lang: str) -> R:
+        """`result` in the deal's industry's words, without sentences claiming another chain type's properties."""
+        reading = self.read(deal)
+        lines = contradicting_lines(self.kb.glossary, self.kb.playbooks.values(), reading.chain_type, lang)
+        return reading.adapter(lang, LineMatcher(lines)).model(result)
 
     def _problems(self, result: SkillResult, grounding: Grounding) -> list[str]:
         """The validators every result must pass (the same ones the evals report)."""

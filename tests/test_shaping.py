@@ -141,3 +141,32 @@ def test_shaped_outputs_stay_grounded(zh: Any, en: Any) -> None:
     for _, reading, g, risks, plan in (zh, en):
         _grounded(risks, g, reading)
         _grounded(plan, g, reading)
+
+
+def test_dairy_brief_has_no_produce_wording_and_no_claim_outside_the_profile(kb: KnowledgeBase) -> None:
+    from copilot.core import Copilot
+    from copilot.settings import Settings
+    from evals import deal_metrics
+
+    vendor = load_vendor(ROOT / "examples" / "vendor.yaml")
+    copilot = Copilot(Settings(), kb, vendor=vendor)
+    deal = deal_from_data(ZH)
+    brief = copilot.brief(deal)
+    reading = copilot.read(deal)
+    text = deal_metrics.without_sources(brief.text, brief.citations)
+    assert "种植户" not in text and "施肥" not in text
+    assert deal_metrics.industry_leakage(text, reading, kb.industries, "zh").passed
+    assert deal_metrics.vendor_claims(text, vendor).passed
+    assert deal_metrics.compliance_coverage(reading, brief.risks).passed
+
+
+def test_consortium_story_never_claims_public_chain_properties(kb: KnowledgeBase) -> None:
+    from copilot.core import Copilot
+    from copilot.settings import Settings
+    from evals import deal_metrics
+
+    copilot = Copilot(Settings(), kb)
+    deal = deal_from_data({"customer": "华东汽配集团", "industry": "汽车零部件", "scenario": "automotive_parts"})
+    result = copilot.explain(deal, "公有链和联盟链有什么区别？我们用公有链行不行？PoW 挖矿")
+    text = deal_metrics.without_sources(result.text, result.citations)
+    assert deal_metrics.chain_type_leakage(text, kb, "consortium", "zh").passed
