@@ -28,6 +28,8 @@ from copilot.knowledge import KnowledgeBase
 from copilot.reading.build import read_deal
 from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.reading.model import DealReading
+from copilot.reading.pickup import constraint_in_message
+from copilot.reading.relevance import Relevance, Scored, candidates
 from copilot.results import (
     AnyResult,
     AskResult,
@@ -56,10 +58,12 @@ from copilot.text.limits import clean_text, cut_to_tokens, shorten
 from copilot.text.tokens import count_tokens
 from copilot.validators import check_jargon, validate
 from copilot.vendor import VendorProfile, load_vendor
+from copilot.wording import Wording
 
 R = TypeVar("R", bound=SkillResult)
 STREAM_PIECE_CHARS = 24
 READINGS_KEPT = 32
+MIN_QUESTIONS = 3
 QUOTE_SHOWN_CHARS = 300
 """An answer quotes the user's question or objection up to this length: it must not echo a pasted document."""
 EMPTY_MESSAGE = "消息是空的（或只有空白和不可见字符），请输入问题 / The message is empty (or only blanks and invisible characters): type a question first"  # noqa: E501
@@ -79,8 +83,9 @@ class ChatEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["route", "text", "citations", "notice", "result", "done"]
+    kind: Literal["route", "text", "citations", "notice", "result", "done", "deal"]
     skill: Route | None = None
+    deal: Deal | None = Field(default=None, description="kind 'deal': the deal with a constraint the message stated")
     text: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     notice: Notice | None = None
@@ -205,11 +210,25 @@ class Copilot:
             result = result.model_copy(update={"notices": [*notices, *result.notices]})
         return result.model_copy(update={"usage": usage})
 
+    def choices(self, result: SkillResult, deal: Deal) -> list[Scored]:
+        """Each candidate sentence `result` shows, scored against the deal with its reasons (`--explain-choices`)."""
+        reading = self.read(deal.model_copy(update={"language": result.language}))
+        relevance = Relevance(reading, self.kb.industries, {r.key: r for r in self.kb.regimes})
+        return [relevance.score(text, kind) for kind, text in candidates(result)]
+
     def _adapt(self, result: R, deal: Deal, lang: str) -> R:
         """`result` in the deal's industry's words, without sentences claiming another chain type's properties."""
         reading = self.read(deal)
         lines = contradicting_lines(self.kb.glossary, self.kb.playbooks.values(), reading.chain_type, lang)
-        return reading.adapter(lang, LineMatcher(lines)).model(result)
+        result = reading.adapter(lang, LineMatcher(lines)).model(result)
+        if isinstance(result, BriefResult) and result.discovery_questions:  # the deal's questions first
+            relevance = Relevance(reading, self.kb.industries, {r.key: r for r in self.kb.regimes})
+            keep = min(len(result.discovery_questions), MIN_QUESTIONS)
+            ordered = [s.text for s in relevance.order(result.discovery_questions, "question", keep)]
+            if ordered != result.discovery_questions:
+                result = result.model_copy(update={"discovery_questions": ordered})
+                result = result.model_copy(update={"text": render_brief(result, self.kb)})
+        return result
 
     def _problems(self, result: SkillResult, grounding: Grounding) -> list[str]:
         """The validators every result must pass (the same ones the evals report)."""
@@ -360,6 +379,12 @@ class Copilot:
             yield ChatEvent(kind="done")
             return
         text = prepared.text
+        picked = constraint_in_message(text, deal, self.kb)
+        if picked is not None:  # "他们要求等保三级": the deal panel gains the constraint, this turn uses it
+            deal, constraint = picked
+            say = Wording("reading", deal.lang)
+            message = say("chat.picked_up", text=constraint.text, kind=say(f"kinds.{constraint.kind}"))
+            yield ChatEvent(kind="deal", deal=deal, notice=Notice(kind="info", message=message))
         decision = route(text)
         lang = detect_language(text, default=deal.lang)
         yield ChatEvent(kind="route", skill=decision.skill)

@@ -230,6 +230,9 @@ ProviderOpt = Annotated[
     str | None, typer.Option("--provider", help="offline, or a configured provider (openai, deepseek, qwen…).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON.")]
+ChoicesOpt = Annotated[
+    bool, typer.Option("--explain-choices", help="Show each sentence's relevance to the deal and why (stderr).")
+]
 ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Scenario key (when no --deal).")]
 CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer name (when no --deal).")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Region key (when no --deal).")]
@@ -294,6 +297,15 @@ def _copilot(config: Path | None, provider: str | None, lang: str | None, vendor
         fail(str(exc))
 
 
+def _choices(copilot: Any, result: Any, deal: Any, show: bool) -> None:
+    """`--explain-choices`: each candidate sentence with its relevance score and reasons, on stderr."""
+    if not show:
+        return
+    for choice in sorted(copilot.choices(result, deal), key=lambda c: -c.score):
+        text = " ".join(choice.text.split())[:100]
+        typer.echo(f"[{choice.score:.0f}] {choice.kind}: {text} <- {'; '.join(choice.reasons)}", err=True)
+
+
 def _emit(result: Any, as_json: bool) -> None:
     for notice in result.notices:
         typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
@@ -310,6 +322,7 @@ def ask(
     scenario: ScenarioOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -317,7 +330,7 @@ def ask(
     if _blank(question):
         fail("the question is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, required=False)
-    _emit(_copilot(config, provider, lang).ask(question, deal, lang), as_json)
+    _emit(_copilot(config, provider, lang, vendor).ask(question, deal, lang), as_json)
 
 
 @app.command()
@@ -333,14 +346,19 @@ def explain(
     stage: StageOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Turn jargon into a business-outcome story for the audience, with proof from a real case."""
     if _blank(text):
         fail("the text to explain is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).explain(deal, text, lang), as_json)
+    copilot = _copilot(config, provider, lang, vendor)
+    result = copilot.explain(deal, text, lang)
+    _emit(result, as_json)
+    _choices(copilot, result, deal, explain_choices)
 
 
 @app.command()
@@ -355,12 +373,17 @@ def risks(
     stage: StageOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """A risk checklist: likelihood and impact, mitigation, owner, warning signals, evidence."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).risks(deal, lang), as_json)
+    copilot = _copilot(config, provider, lang, vendor)
+    result = copilot.risks(deal, lang)
+    _emit(result, as_json)
+    _choices(copilot, result, deal, explain_choices)
 
 
 @app.command()
@@ -378,12 +401,17 @@ def plan(
     ] = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Phased milestones with KPIs (the buyer's own numbers where given) and tasks on both sides."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).plan(deal, horizon, lang), as_json)
+    copilot = _copilot(config, provider, lang, vendor)
+    result = copilot.plan(deal, horizon, lang)
+    _emit(result, as_json)
+    _choices(copilot, result, deal, explain_choices)
 
 
 @app.command()
@@ -398,12 +426,17 @@ def fit(
     stage: StageOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Does this problem need a blockchain at all? A verdict, reasons, and what to offer instead."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).fit(deal, lang), as_json)
+    copilot = _copilot(config, provider, lang, vendor)
+    result = copilot.fit(deal, lang)
+    _emit(result, as_json)
+    _choices(copilot, result, deal, explain_choices)
 
 
 @app.command()
@@ -415,14 +448,19 @@ def objection(
     region: RegionOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """The concern behind an objection, a response with proof, and a question back."""
     if _blank(text):
         fail("the objection is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region)
-    _emit(_copilot(config, provider, lang).objection(deal, text, lang), as_json)
+    copilot = _copilot(config, provider, lang, vendor)
+    result = copilot.objection(deal, text, lang)
+    _emit(result, as_json)
+    _choices(copilot, result, deal, explain_choices)
 
 
 @app.command()
@@ -442,7 +480,9 @@ def brief(
     ] = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """A meeting brief: opening, talking points, story, demo, objections, risks, plan, questions, next steps."""
@@ -452,7 +492,9 @@ def brief(
     if fmt == "docx" and out is None:
         fail("--format docx needs -o FILE")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    result = _copilot(config, provider, lang).brief(deal, lang, horizon)
+    copilot = _copilot(config, provider, lang, vendor)
+    result = copilot.brief(deal, lang, horizon)
+    _choices(copilot, result, deal, explain_choices)
     for notice in result.notices:
         typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
     if out is not None:
@@ -475,13 +517,14 @@ def chat(
     region: RegionOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Chat with the copilot about a deal (one message per line; /exit or Ctrl-D to leave)."""
     from copilot.core import ChatTurn
 
     deal = _deal(deal_file, scenario, customer, region)
-    copilot = _copilot(config, provider, lang)
+    copilot = _copilot(config, provider, lang, vendor)
     history: list[ChatTurn] = []
     interactive = sys.stdin.isatty()
     while True:
@@ -498,6 +541,10 @@ def chat(
             if event.kind == "text" and event.text:
                 reply.append(event.text)
                 typer.echo(event.text, nl=False)
+            elif event.kind == "deal" and event.deal is not None:
+                deal = event.deal
+                if event.notice:
+                    typer.secho(f"[{event.notice.kind}] {event.notice.message}", fg=typer.colors.CYAN, err=True)
             elif event.kind == "notice" and event.notice:
                 typer.secho(f"\n[{event.notice.kind}] {event.notice.message}", fg=typer.colors.YELLOW, err=True)
         typer.echo("")

@@ -165,3 +165,29 @@ def test_deal_metrics(light_kb: Any) -> None:
     assert deal_metrics.vendor_claims(good, vendor).passed
     bad = "我方部署方式「欧盟境内数据中心 / data centres in the EU」可满足这一要求。We hold: ISO 27001 (vendor profile)"
     assert deal_metrics.vendor_claims(bad, vendor).problems and deal_metrics.vendor_claims(good, None).score < 1
+
+
+def test_relevance_scores_with_reasons(light_kb: Any) -> None:
+    from copilot.reading.relevance import Relevance, candidates
+
+    vendor = load_vendor(ROOT / "examples" / "vendor.yaml")
+    deal = deal_from_data(
+        {
+            "scenario": "traceability",
+            "industry": "乳制品",
+            "audience": ["质量总监"],
+            "pains": ["奶源批次出了问题要两天才能查清"],
+            "constraints": ["等保三级", "数据不出政务外网"],
+        }
+    )
+    reading = read_deal(deal, light_kb, vendor)
+    rel = Relevance(reading, light_kb.industries, {r.key: r for r in light_kb.regimes})
+    best = rel.score("请质量总监说明：奶源批次出了问题，牧场的记录能否在等保三级的系统里查到？", "question")
+    assert best.score >= 4 and any(r.startswith("pain/goal") for r in best.reasons)
+    assert any(r.startswith("industry: 牧场") for r in best.reasons) and any("audience" in r for r in best.reasons)
+    plain = rel.score("今天天气很好。", "question")
+    assert plain.score == 0 and plain.reasons == ["scenario only"]
+    ordered = rel.order([plain.text, best.text, "牧场怎么录入？"], "question", keep_at_least=2)
+    assert [s.text for s in ordered] == [best.text, "牧场怎么录入？"]  # the unrelated one is dropped
+    result = RisksResult(language="zh", items=[], text="")
+    assert candidates(result) == []

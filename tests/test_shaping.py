@@ -170,3 +170,14 @@ def test_consortium_story_never_claims_public_chain_properties(kb: KnowledgeBase
     result = copilot.explain(deal, "公有链和联盟链有什么区别？我们用公有链行不行？PoW 挖矿")
     text = deal_metrics.without_sources(result.text, result.citations)
     assert deal_metrics.chain_type_leakage(text, kb, "consortium", "zh").passed
+
+
+def test_chat_turn_adds_the_stated_constraint_to_the_deal(kb: KnowledgeBase) -> None:
+    from copilot.core import Copilot
+    from copilot.settings import Settings
+
+    deal = deal_from_data({"customer": "北方乳业集团", "scenario": "traceability", "industry": "乳制品"})
+    events = list(Copilot(Settings(), kb).chat("他们要求等保三级", [], deal))
+    picked = [e for e in events if e.kind == "deal"]
+    assert picked and picked[0].deal is not None and "他们要求等保三级" in picked[0].deal.constraints.compliance
+    assert picked[0].notice is not None and "等保三级" in picked[0].notice.message
