@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from copilot.vocabulary import LANGUAGES
-from nego.cli import ConfigOpt, LangOpt, VendorOpt, _check_choice, _deal, deal_app, fail, load_settings
+from nego.base import ConfigOpt, LangOpt, VendorOpt, _check_choice, _deal, deal_app, fail, load_settings
 
 
 @deal_app.command("check")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -251,10 +251,13 @@ def corpus_files(root: Path) -> list[Path]:
     )
 
 
-def load_corpus(root: Path) -> LoadResult:
+def load_corpus(
+    root: Path, load: Callable[[Path, str], tuple[list[Document], list[Problem]]] | None = None
+) -> LoadResult:
     """Load every document under `root`; the first of two documents with one id wins.
 
     The reference data (industry lexicons, regimes) is validated and loaded beside the documents.
+    `load` reads one file (default `load_file`): the indexer passes a cached reader.
     """
     from copilot.corpus.lexicons import load_industries, load_regimes
 
@@ -265,7 +268,7 @@ def load_corpus(root: Path) -> LoadResult:
     seen: dict[str, Document] = {}
     for path in corpus_files(root):
         rel = path.relative_to(root).as_posix()
-        docs, problems = load_file(path, rel)
+        docs, problems = (load or load_file)(path, rel)
         result.problems.extend(problems)
         for doc in docs:
             first = seen.get(doc.id)

@@ -26,9 +26,9 @@ from copilot.knowledge import KnowledgeBase
 from copilot.reading.model import DealReading
 from copilot.results import KpiOut, Notice, PhaseOut, PlanResult, ValueMetricOut
 from copilot.skills.goal_numbers import BuyerNumber, Family, buyer_numbers
+from copilot.skills.passages import Cited
 from copilot.skills.plan_words import _labels, month_span, number_words, render_plan
 from copilot.skills.shaping import budget_lines, deployment_lines, plan_horizon, timeline_line
-from copilot.skills.sourcing import Sourcer
 from copilot.text.segment import stem, tokenize
 from copilot.vocabulary import Language
 from copilot.wording import Wording
@@ -261,7 +261,7 @@ def plan_offline(
     playbook = kb.playbook(deal.scenario)
     scaled = scale_phases(playbook.phases, horizon_months)
     phase_of = [i for i, (group, _, _) in enumerate(scaled) for _ in group]
-    src = Sourcer(g, reading.text() if reading is not None else deal.text())
+    src = Cited(g, reading.text() if reading is not None else deal.text())
     doc_id = playbook.id
     targets = place_buyer_numbers(deal, playbook, phase_of)
 

@@ -35,9 +35,8 @@ from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.reading.model import DealReading
 from copilot.results import Notice, RiskItem, RisksResult
-from copilot.skills.passages import sources_section
+from copilot.skills.passages import Cited, sources_section
 from copilot.skills.shaping import constraint_risks
-from copilot.skills.sourcing import Sourcer
 from copilot.vocabulary import REGIONS, RISK_CATEGORIES, SCENARIOS, Language
 from copilot.wording import Wording
 
@@ -179,7 +178,7 @@ def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, reading: DealRead
     """The checklist; with the deal's reading, its compliance regimes and residency boundaries come first."""
     lang = deal.lang
     li = _li(lang)
-    src = Sourcer(g, reading.text() if reading is not None else deal.text())
+    src = Cited(g, reading.text() if reading is not None else deal.text())
     entries, fallbacks = select_risks(kb, g, deal)
     items: list[RiskItem] = []
     for entry in entries:

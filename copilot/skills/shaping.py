@@ -25,8 +25,8 @@ from copilot.grounding import Grounding
 from copilot.reading.build import boundaries, boundary_label, name_in
 from copilot.reading.model import DealReading, ParsedConstraint
 from copilot.results import Notice, RiskItem
+from copilot.skills.passages import Cited
 from copilot.skills.plan_words import number_words
-from copilot.skills.sourcing import Sourcer
 from copilot.text.chunking import split_sentences
 from copilot.text.segment import tokenize
 from copilot.vocabulary import RISK_CATEGORIES
@@ -90,7 +90,7 @@ def _best_sentence(text: str, query: str) -> str:
     return max(sentences, key=lambda s: len(wanted & set(tokenize(s)))) if sentences else ""
 
 
-def budget_lines(reading: DealReading, src: Sourcer, g: Grounding) -> tuple[str | None, list[str]]:
+def budget_lines(reading: DealReading, src: Cited, g: Grounding) -> tuple[str | None, list[str]]:
     """Phase one's label and the plan lines saying how the budget shapes it (with the cited reason)."""
     budget = next((c for c in reading.of_kind("budget") if c.money is not None), None)
     if budget is None or budget.money is None:
@@ -140,7 +140,7 @@ def deployment_lines(reading: DealReading) -> tuple[list[str], list[str]]:
 
 # -- risks ------------------------------------------------------------------------------------------
 def _regime_item(
-    pc: ParsedConstraint, regime: Regime | None, reading: DealReading, src: Sourcer, say: Wording
+    pc: ParsedConstraint, regime: Regime | None, reading: DealReading, src: Cited, say: Wording
 ) -> tuple[RiskItem, Notice | None]:
     lang = reading.lang
     li = 0 if lang == "zh" else 1
@@ -188,7 +188,7 @@ def _vendor_certification(reading: DealReading, regime: Regime | None, say: Word
 
 
 def constraint_risks(
-    reading: DealReading, regimes: dict[str, Regime], src: Sourcer
+    reading: DealReading, regimes: dict[str, Regime], src: Cited
 ) -> tuple[list[RiskItem], list[Notice]]:
     """A risk item per compliance constraint (one per regime) and per residency boundary."""
     say = Wording("risks", reading.lang)
