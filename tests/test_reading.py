@@ -210,8 +210,8 @@ def test_rendered_reading_shows_every_constraint(light_kb: Any) -> None:
 def test_nego_deal_check(tmp_path: Path, nego_home: Path) -> None:
     from typer.testing import CliRunner
 
-    from nego.cli import main as _entry  # noqa: F401  (registers every command)
     from nego.base import app
+    from nego.cli import main as _entry  # noqa: F401  (registers every command)
 
     deal = tmp_path / "deal.yaml"
     deal.write_text(
