@@ -181,3 +181,12 @@ def test_chat_turn_adds_the_stated_constraint_to_the_deal(kb: KnowledgeBase) -> 
     picked = [e for e in events if e.kind == "deal"]
     assert picked and picked[0].deal is not None and "他们要求等保三级" in picked[0].deal.constraints.compliance
     assert picked[0].notice is not None and "等保三级" in picked[0].notice.message
+
+
+def test_plan_names_the_product_its_own_proof_and_the_gaps(zh: Any) -> None:
+    _, reading, _, _, plan = zh
+    vendor = reading.vendor
+    assert vendor is not None
+    assert any(vendor.product in line for line in plan.shaping)
+    assert any("供应商自述" in line and vendor.references[0].customer in line for line in plan.shaping)
+    assert all(g.need in "".join(plan.shaping) for g in reading.vendor_gaps)

@@ -14,7 +14,8 @@ from copilot.deal import Constraints, Deal
 from copilot.reading.build import CONSTRAINTS_SET, KnowledgeBase, parse_constraints
 from copilot.reading.model import ParsedConstraint
 
-MIN_CONFIDENCE = 0.6
+MIN_CONFIDENCE = 0.45
+"""The classifier's own "unsure" line: a stated requirement also needs its value read (amount, regime…)."""
 MAX_CHARS = 200
 _QUESTION = re.compile(r"[？?]\s*$|吗|什么|怎么|如何|是否|\b(?:what|how|why|does|do|is|are|can)\b.*\?", re.IGNORECASE)
 

@@ -28,7 +28,7 @@ from copilot.results import KpiOut, Notice, PhaseOut, PlanResult, ValueMetricOut
 from copilot.skills.goal_numbers import BuyerNumber, Family, buyer_numbers
 from copilot.skills.passages import Cited
 from copilot.skills.plan_words import _labels, month_span, number_words, render_plan
-from copilot.skills.shaping import budget_lines, deployment_lines, plan_horizon, timeline_line
+from copilot.skills.shaping import budget_lines, deployment_lines, plan_horizon, timeline_line, vendor_lines
 from copilot.text.segment import stem, tokenize
 from copilot.vocabulary import Language
 from copilot.wording import Wording
@@ -332,7 +332,7 @@ def plan_offline(
         pilot_end = phases[-2].end_month if len(phases) > 1 else phases[-1].end_month
         shaping += timeline_line(reading, horizon, pilot_end)
         deploy, deliverables = deployment_lines(reading)
-        shaping += deploy
+        shaping += deploy + vendor_lines(reading)
         head = phases[0]
         phases[0] = head.model_copy(update={"budget_label": label, "deliverables": [*head.deliverables, *deliverables]})
     language: Language = "zh" if lang == "zh" else "en"

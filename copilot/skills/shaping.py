@@ -138,6 +138,24 @@ def deployment_lines(reading: DealReading) -> tuple[list[str], list[str]]:
     return lines, deliverables
 
 
+def vendor_lines(reading: DealReading) -> list[str]:
+    """Our product by name, our own references in the deal's scenario (marked as ours), and the vendor gaps."""
+    vendor = reading.vendor
+    if vendor is None:
+        return []
+    say = Wording("plan", reading.lang)
+    lines = [say("shaping.vendor_offer", product=vendor.product, company=vendor.company)]
+    for ref in vendor.references:
+        if ref.public and ref.scenario in (None, reading.deal.scenario):
+            lines.append(say("shaping.vendor_reference", customer=ref.customer, outcome=ref.outcome))
+    if reading.vendor_gaps:
+        sep = "；" if reading.lang == "zh" else "; "
+        needs = sep.join(g.need for g in reading.vendor_gaps)
+        count = number_words(len(reading.vendor_gaps), reading.lang)
+        lines.append(say("shaping.vendor_gaps", count=count, needs=needs))
+    return lines
+
+
 # -- risks ------------------------------------------------------------------------------------------
 def _regime_item(
     pc: ParsedConstraint, regime: Regime | None, reading: DealReading, src: Cited, say: Wording
