@@ -103,7 +103,14 @@ class DealReading(BaseModel):
         copies of these corpus lines are left out too (copilot.reading.chains: another chain type's claims)."""
         lang = lang or self.lang
         deal = self.deal
-        own = [deal.customer, deal.industry or "", *deal.pains, *deal.goals, *deal.systems, *deal.constraints.texts()]
+        own = [
+            deal.customer or "",
+            deal.industry or "",
+            *deal.pains,
+            *deal.goals,
+            *deal.systems,
+            *deal.constraints.texts(),
+        ]
         return Adapter(lang, self.industry_swaps.get(lang), self.industry_drops.get(lang, []), lines, own)
 
     def text(self) -> str:

@@ -59,7 +59,7 @@ def render_plan(result: PlanResult, deal: Deal) -> str:
     say = Wording("plan", lang)
     sep = lb["sep"]
     months = number_words(result.horizon_months, lang)
-    lines = [say("title", customer=deal.customer, months=months if lang == "zh" else months.capitalize())]
+    lines = [say("title", customer=deal.who(lang), months=months if lang == "zh" else months.capitalize())]
     for n, phase in enumerate(result.phases, 1):
         lines += [
             "",

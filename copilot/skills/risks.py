@@ -36,6 +36,7 @@ from copilot.knowledge import KnowledgeBase
 from copilot.reading.model import DealReading
 from copilot.results import Notice, RiskItem, RisksResult
 from copilot.skills.passages import Cited, sources_section
+from copilot.skills.risk_rating import rate_risks, rating_lines
 from copilot.skills.shaping import constraint_risks
 from copilot.vocabulary import REGIONS, RISK_CATEGORIES, SCENARIOS, Language
 from copilot.wording import Wording
@@ -214,6 +215,7 @@ def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, reading: DealRead
                 evidence=evidence,
             )
         )
+    items = rate_risks(items, deal, classify=kb.understanding.classify)
     notices = []
     if reading is not None:
         regimes = {r.key: r for r in kb.regimes}
@@ -243,7 +245,7 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
     sep = str(say.entries["sep"])
     titles = {c.doc_id: c.title for c in result.citations}
     lines = [
-        say("title", customer=deal.customer),
+        say("title", customer=deal.who(lang)),
         "",
         say("intro", scenario=SCENARIOS[deal.scenario][li], region=REGIONS[deal.region][li]),
         "",
@@ -268,6 +270,7 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
                 owner=say(f"owner.{item.owner}"),
             )
         )
+        lines += rating_lines(item, lang)
         if item.description:
             lines += ["", item.description]
         if item.warning_signals:
