@@ -191,3 +191,13 @@ def test_relevance_scores_with_reasons(light_kb: Any) -> None:
     assert [s.text for s in ordered] == [best.text, "牧场怎么录入？"]  # the unrelated one is dropped
     result = RisksResult(language="zh", items=[], text="")
     assert candidates(result) == []
+
+
+def test_playbook_lines_about_consortium_chains_are_not_claims_in_a_public_chain_story(corpus: Any) -> None:
+    glossary = [d.entry for d in corpus.documents if isinstance(d.entry, GlossaryEntry)]
+    playbooks = [d.entry for d in corpus.documents if isinstance(d.entry, PlaybookEntry)]
+    energy = next(p for p in playbooks if p.scenario == "energy_carbon")
+    line = next(o.answer for o in energy.objections if o.answer.applies_to)
+    assert line.applies_to == ["consortium", "permissioned"]
+    assert line.en in contradicting_lines(glossary, playbooks, "public", "en")
+    assert line.en not in contradicting_lines(glossary, playbooks, "consortium", "en")
