@@ -20,6 +20,7 @@ from copilot.skills.objection import objection_offline
 from copilot.skills.passages import sources_section
 from copilot.skills.plan import plan_offline
 from copilot.skills.risks import risks_offline
+from copilot.skills.shaping import budget_next_step
 from copilot.vocabulary import SCENARIOS
 
 MAX_OBJECTIONS = 3
@@ -160,7 +161,7 @@ def brief_offline(
         plan=plan,
         fit=fit,
         discovery_questions=[q.get(lang) for q in playbook.discovery_questions],
-        next_steps=_NEXT_STEPS[deal.stage][lang],
+        next_steps=[*budget_next_step(reading), *_NEXT_STEPS[deal.stage][lang]],
         health=deal_health(kb, deal, lang),
         citations=g.citations,
         notices=[n for part in (story, fit, risks, plan, *objections) for n in part.notices],
