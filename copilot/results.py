@@ -113,6 +113,7 @@ class PhaseOut(Model):
     kpis: list[KpiOut] = Field(min_length=1)
     buyer_tasks: list[str] = Field(min_length=1)
     vendor_tasks: list[str] = Field(min_length=1)
+    budget_label: str | None = Field(default=None, description="the buyer's budget this phase is scoped to")
 
 
 class ValueMetricOut(Model):
@@ -130,6 +131,9 @@ class PlanResult(SkillResult):
     horizon_months: int = Field(ge=1, le=60)
     phases: list[PhaseOut] = Field(min_length=1)
     value_metrics: list[ValueMetricOut] = Field(default_factory=list)
+    shaping: list[str] = Field(
+        default_factory=list, description="how the deal's budget, timeline and deployment boundary shape the plan"
+    )
 
 
 # -- fit ------------------------------------------------------------------------------------------

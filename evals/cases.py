@@ -97,7 +97,8 @@ class SkillCase(Strict):
     explain: str | None = Field(default=None, description="technical text to turn into a story")
     objection: str | None = None
     question: str | None = None
-    horizon_months: int = Field(default=12, ge=3, le=60)
+    horizon_months: int | None = Field(default=None, ge=3, le=60, description="None: the deal's timeline, else 12")
+    vendor: str | None = Field(default=None, description="a vendor profile (YAML), relative to evals/datasets")
     expect: Expectations = Field(default_factory=Expectations)
     note: str | None = None
 
@@ -116,6 +117,10 @@ class SkillCase(Strict):
     @property
     def lang(self) -> str:
         return self.deal.lang
+
+    def vendor_path(self) -> Path:
+        path = Path(self.vendor or "")
+        return path if path.is_absolute() else datasets_dir() / path
 
     def max_chars(self, skill: str) -> int:
         return self.expect.max_chars.get(skill, DEFAULT_MAX_CHARS[skill])  # type: ignore[call-overload,no-any-return]
