@@ -38,6 +38,7 @@ from copilot.results import (
     AnyResult,
     AskResult,
     BriefResult,
+    DealHealth,
     ExplainResult,
     FitResult,
     Notice,
@@ -53,6 +54,8 @@ from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
 from copilot.skills.explain import explain_offline, render_explain
 from copilot.skills.fit import fit_offline, render_fit
+from copilot.skills.health import deal_health
+from copilot.skills.negotiate_model import NegotiationResult
 from copilot.skills.objection import objection_offline, render_objection
 from copilot.skills.plan import plan_offline, render_plan
 from copilot.skills.risks import render_risks, risks_offline
@@ -306,7 +309,7 @@ class Copilot:
 
     def brief(self, deal: Deal, lang: str | None = None, horizon_months: int = 12) -> BriefResult:
         deal, notices = self._deal(deal, lang)
-        return self._run(
+        result = self._run(
             "brief",
             deal,
             deal.lang,
@@ -316,6 +319,22 @@ class Copilot:
             task_input=f"horizon_months: {horizon_months}",
             input_notices=notices,
         )
+        if result.health is None:  # the model's brief: the scorecard is the code's, never the model's
+            result = result.model_copy(update={"health": deal_health(self.kb, deal, deal.lang)})
+            result = result.model_copy(update={"text": render_brief(result, self.kb)})
+        return result
+
+    def health(self, deal: Deal, lang: str | None = None) -> DealHealth:
+        """The deal-health scorecard (also part of every brief)."""
+        deal, _ = self._deal(deal, lang)
+        return deal_health(self.kb, deal, deal.lang)
+
+    def negotiate(self, deal: Deal, lang: str | None = None) -> NegotiationResult:
+        """The negotiation plan: numbers by the rules; in LLM mode the model only narrates it (checked)."""
+        from copilot.skills.negotiate_llm import negotiate
+
+        deal, notices = self._deal(deal, lang)
+        return negotiate(self.kb, self.model, self.settings, self.vendor, deal, [*self.notices, *notices])
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:

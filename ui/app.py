@@ -23,6 +23,7 @@ from ui.context import AppContext
 from ui.evals_tab import build_evals_tab, harness_md
 from ui.guard import HideApiInfoFromStrangers
 from ui.knowledge import build_knowledge_tab, status_md
+from ui.negotiate_tab import build_negotiate_tab
 from ui.settings_tab import build_settings_tab
 
 TITLE = "谈判助手 Negotiation Copilot"
@@ -45,6 +46,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 chat = build_chat_tab(ctx)
             with gr.Tab("会议简报 Meeting brief", id="brief"):
                 build_brief_tab(ctx, chat.form)
+            with gr.Tab("谈判 Negotiate", id="negotiate"):
+                build_negotiate_tab(ctx)
             with gr.Tab("知识库 Knowledge base", id="kb"):
                 index_status = build_knowledge_tab(ctx)
             with gr.Tab("评测 Evals", id="evals"):

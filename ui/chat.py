@@ -24,6 +24,7 @@ from copilot.results import Citation, Notice
 from copilot.text.lang import detect_language
 from ui.context import AppContext
 from ui.deal_form import DealForm, deal_form, deal_from_values, form_values, values_from_deal
+from ui.health_panel import add_health_panel
 from ui.render import citation_message, notices_md, safe_md
 
 log = logging.getLogger("ui.chat")
@@ -264,6 +265,7 @@ def build_chat_tab(ctx: AppContext) -> ChatTab:
         with gr.Column(scale=1, min_width=260):
             gr.Markdown("#### 交易 Deal\n每一轮对话都会使用 / used by every turn")
             form = deal_form("deal")
+            add_health_panel(ctx, form)
 
     deal_inputs = form.components()
 
