@@ -9,7 +9,8 @@ from typing import Any
 from copilot.deal import deal_from_data, load_deal
 from copilot.llm.draft import draft_model
 from copilot.results import BriefResult
-from copilot.skills.health import ITEMS, deal_health, render_health
+from copilot.skills.brief import render_brief
+from copilot.skills.health import ITEMS, deal_health, render_health, with_health
 from copilot.validators import check_language
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "deal-negotiation.yaml"
@@ -78,5 +79,8 @@ def test_brief_shows_deal_health(kb: Any, shipped_index: Any) -> None:
     brief = copilot.brief(load_deal(EXAMPLE))
     assert brief.health is not None and len(brief.health.items) == len(ITEMS)
     assert "## 交易健康度" in brief.text
+    as_from_a_model = brief.model_copy(update={"health": None, "text": "model text"})
+    restored = with_health(as_from_a_model, kb, load_deal(EXAMPLE), lambda r: render_brief(r, kb))
+    assert restored.health == brief.health and "## 交易健康度" in restored.text
     en = copilot.brief(deal_from_data(EN))
     assert "## Deal health" in en.text

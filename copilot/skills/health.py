@@ -16,12 +16,12 @@ prompts/offline/<lang>/health.yaml.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from copilot.deal import Deal
 from copilot.knowledge import KnowledgeBase
-from copilot.results import DealHealth, HealthItem
+from copilot.results import BriefResult, DealHealth, HealthItem
 from copilot.text.numbers import find_figures
 from copilot.wording import Wording
 
@@ -167,6 +167,14 @@ def _competition(card: _Card, late: bool) -> HealthItem:
     if late:
         return card.item("competition", "red", card.w("reason.competition_none_late"))
     return card.item("competition", "amber", card.w("reason.competition_none"))
+
+
+def with_health(brief: BriefResult, kb: KnowledgeBase, deal: Deal, render: Callable[[BriefResult], str]) -> BriefResult:
+    """The brief with its scorecard: a model's brief gets the code's (the model never writes it), re-rendered."""
+    if brief.health is not None:
+        return brief
+    brief = brief.model_copy(update={"health": deal_health(kb, deal, deal.lang)})
+    return brief.model_copy(update={"text": render(brief)})
 
 
 def render_health(health: DealHealth, level: int = 2) -> str:
