@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 import typer
 
-from copilot.settings import Settings
 from copilot.vocabulary import DOC_TYPES, LANGUAGES, REGIONS, SCENARIOS
 from nego.base import (
     AudienceOpt,
@@ -38,6 +37,7 @@ from nego.base import (
     eval_app,
     fail,
     load_settings,
+    open_copilot,
     open_store,
 )
 from nego.output import emit, finish, print_notices, show_event, stream_result
@@ -155,26 +155,6 @@ def eval_retrieval(
         typer.echo(format_table(report))
 
 
-def _copilot(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None = None) -> Any:
-    from copilot.core import Copilot
-    from copilot.index.store import IndexUnavailableError
-    from copilot.knowledge import KnowledgeError
-    from copilot.vendor import VendorError
-
-    _check_choice("lang", lang, LANGUAGES)
-    settings = load_settings(config)
-    if vendor is not None:
-        settings = settings.model_copy(update={"vendor_file": vendor})
-    if provider is not None:
-        allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
-        _check_choice("provider", provider, allowed)
-        settings = settings.model_copy(update={"provider": provider})
-    try:
-        return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
-        fail(str(exc))
-
-
 def _show(copilot: Any, call: Callable[[Any], Any], as_json: bool) -> None:
     """Print one skill's result; in LLM mode (not --json) the model's draft streams as it is written."""
     if as_json or copilot.mode == "offline":
@@ -197,7 +177,7 @@ def ask(
     if _blank(question):
         fail("the question is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, required=False)
-    _show(_copilot(config, provider, lang), lambda c: c.ask(question, deal, lang), as_json)
+    _show(open_copilot(config, provider, lang), lambda c: c.ask(question, deal, lang), as_json)
 
 
 @app.command()
@@ -220,7 +200,7 @@ def explain(
     if _blank(text):
         fail("the text to explain is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.explain(deal, text, lang), as_json)
+    _show(open_copilot(config, provider, lang), lambda c: c.explain(deal, text, lang), as_json)
 
 
 @app.command()
@@ -240,7 +220,7 @@ def risks(
 ) -> None:
     """A risk checklist: likelihood and impact, mitigation, owner, warning signals, evidence."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.risks(deal, lang), as_json)
+    _show(open_copilot(config, provider, lang), lambda c: c.risks(deal, lang), as_json)
 
 
 @app.command()
@@ -261,7 +241,7 @@ def plan(
 ) -> None:
     """Phased milestones with KPIs (the buyer's own numbers where given) and tasks on both sides."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.plan(deal, horizon, lang), as_json)
+    _show(open_copilot(config, provider, lang), lambda c: c.plan(deal, horizon, lang), as_json)
 
 
 @app.command()
@@ -281,7 +261,7 @@ def fit(
 ) -> None:
     """Does this problem need a blockchain at all? A verdict, reasons, and what to offer instead."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.fit(deal, lang), as_json)
+    _show(open_copilot(config, provider, lang), lambda c: c.fit(deal, lang), as_json)
 
 
 @app.command()
@@ -300,7 +280,7 @@ def objection(
     if _blank(text):
         fail("the objection is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region)
-    _show(_copilot(config, provider, lang), lambda c: c.objection(deal, text, lang), as_json)
+    _show(open_copilot(config, provider, lang), lambda c: c.objection(deal, text, lang), as_json)
 
 
 @app.command()
@@ -328,7 +308,7 @@ def brief(
     if fmt == "docx" and out is None:
         fail("--format docx needs -o FILE")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    result = _copilot(config, provider, lang).brief(deal, lang, horizon)
+    result = open_copilot(config, provider, lang).brief(deal, lang, horizon)
     for notice in result.notices:
         typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
     if out is not None:
@@ -357,7 +337,7 @@ def chat(
     from copilot.core import ChatTurn
 
     deal = _deal(deal_file, scenario, customer, region)
-    copilot = _copilot(config, provider, lang)
+    copilot = open_copilot(config, provider, lang)
     history: list[ChatTurn] = []
     interactive = sys.stdin.isatty()
     while True:
