@@ -299,4 +299,5 @@ def datasets_dir() -> Path:
 
 def default_dataset(suite: str) -> Path:
     names = {"skills": "skills.yaml", "adversarial": "adversarial.yaml", "retrieval": "retrieval.jsonl"}
+    names |= {"roleplay": "roleplay/cases.yaml", "recap": "recap_notes.yaml"}
     return datasets_dir() / names[suite]

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Suite = Literal["skills", "adversarial", "retrieval"]
-SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval")
+Suite = Literal["skills", "adversarial", "retrieval", "roleplay", "recap"]
+SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "roleplay", "recap")
 CaseStatus = Literal["pass", "fail", "error"]
 
 

@@ -40,6 +40,7 @@ from copilot.settings import Settings
 from evals.cases import dataset_sha256, default_dataset, load_adversarial_cases, load_skill_cases
 from evals.execute import Engine, run_adversarial_case, run_retrieval_case, run_skill_case
 from evals.judge import Judge
+from evals.meeting import MEETING_LOADERS, meeting_runner
 from evals.models import CaseResult, RunSummary, Suite
 from evals.recording import RecordingKnowledgeBase
 from evals.report import render_report
@@ -193,6 +194,8 @@ def load_suite(config: RunConfig) -> list[Any]:
         cases = load_skill_cases(path)
     elif config.suite == "adversarial":
         cases = load_adversarial_cases(path)
+    elif config.suite in MEETING_LOADERS:
+        cases = MEETING_LOADERS[config.suite](path)
     else:
         cases = load_gold(path)
     return list(cases[: config.limit] if config.limit else cases)
@@ -203,6 +206,8 @@ def _runner(config: RunConfig, engine: Engine) -> Callable[[Any, int], CaseResul
         return lambda case, index: run_skill_case(engine, case, index)
     if config.suite == "adversarial":
         return lambda case, index: run_adversarial_case(engine, case, index)
+    if config.suite in MEETING_LOADERS:
+        return meeting_runner(config.suite, config.dataset_path, engine)
     return lambda case, index: run_retrieval_case(engine, case, index)
 
 

@@ -493,6 +493,7 @@ def chat(
 
 
 from nego import eval_cli as _eval_cli  # noqa: E402,F401
+from nego import meeting_cli as _meeting_cli  # noqa: E402,F401  (registers `nego roleplay`, `recap`, `deal`)
 from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 
 

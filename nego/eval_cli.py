@@ -36,10 +36,12 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
     if dataset is None:
         return
     from evals.cases import DatasetError, load_adversarial_cases, load_skill_cases
+    from evals.meeting import MEETING_LOADERS
     from evals.retrieval import DatasetError as GoldDatasetError
     from evals.retrieval import load_gold
 
     loaders = {"skills": load_skill_cases, "adversarial": load_adversarial_cases, "retrieval": load_gold}
+    loaders |= MEETING_LOADERS
     try:
         loaders[suite](dataset)
     except (DatasetError, GoldDatasetError) as exc:
@@ -48,7 +50,7 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
 
 @eval_app.command("run")
 def eval_run(
-    suite: Annotated[str, typer.Option("--suite", help="skills, adversarial or retrieval.")],
+    suite: Annotated[str, typer.Option("--suite", help="skills, adversarial, retrieval, roleplay or recap.")],
     provider: Annotated[
         str, typer.Option("--provider", help="offline, or a configured provider for the copilot's model.")
     ] = "offline",

@@ -134,5 +134,5 @@ class BuyerMoves:
             self.asked_next_step = True
             return Reaction([*moves, "ask_next_step"], [*lines, self.ask_next_step])
         closing = self.persona.closing_lines.positive if positive_close else self.persona.closing_lines.negative
-        kind = "positive" if positive_close else "negative"
-        return Reaction([*moves, "closing"], [*lines, closing[self._variant(kind, closing)](self.lang)], closing=True)
+        tone = "positive" if positive_close else "negative"
+        return Reaction([*moves, "closing"], [*lines, closing[self._variant(tone, closing)](self.lang)], closing=True)

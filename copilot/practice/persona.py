@@ -72,8 +72,9 @@ class Persona(BaseModel):
         """Every line the persona can say in `lang` (its figures may be repeated by the buyer)."""
         parts = [self.title(lang), self.who(lang), *(g(lang) for g in self.goals)]
         parts += [o(lang) for o in self.opening_lines] + [o.text(lang) for o in self.objections]
-        for kind in ("jargon", "no_proof", "vague_value", "good_answer"):
-            parts += [f(lang) for f in self.follow_ups.of(kind)]  # type: ignore[arg-type]
+        kinds: tuple[FollowUpKind, ...] = ("jargon", "no_proof", "vague_value", "good_answer")
+        for kind in kinds:
+            parts += [f(lang) for f in self.follow_ups.of(kind)]
         parts += [c(lang) for c in self.convinced_by]
         parts += [c(lang) for c in self.closing_lines.positive + self.closing_lines.negative]
         return "\n".join(parts)

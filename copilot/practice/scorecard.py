@@ -16,6 +16,9 @@ INVENTED_PENALTY = 5
 HONESTY_WITHOUT_FIT = 7
 """Honesty when no figure is invented but the rep never says where the solution does not fit."""
 MAX_EVIDENCE = 3
+GOOD = 8
+FAIR = 4
+"""An item scoring at least GOOD (FAIR) gets the good (fair) reason."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,8 @@ def score_items(
         {"unexplained": "、".join(jargon) or "-", "explained": len(explained)},
         _unique(jargon_quotes),
     )
-    if answers:
-        proof_score = round(10 * len(proven) / len(answers))
-    else:
-        proof_score = 10 if any(t.proof for t in turns) else 0
+    any_proof = 10 if any(t.proof for t in turns) else 0
+    proof_score = round(10 * len(proven) / len(answers)) if answers else any_proof
     proof_quotes = [q for t in turns for q in t.case_quotes]
     out["proof"] = (proof_score, {"n": len(proven), "of": len(answers)}, _unique(proof_quotes))
     honesty = max(0, (10 if fits else HONESTY_WITHOUT_FIT) - INVENTED_PENALTY * len(invented))
@@ -86,7 +87,7 @@ def scorecard(turns: Sequence[TurnSignals], answers: Sequence[ObjectionAnswer], 
     items = []
     for key in ITEM_KEYS:
         score, figures, quotes = scored[key]
-        level = "good" if score >= 7 else "fair" if score >= 4 else "weak"
+        level = "good" if score >= GOOD else "fair" if score >= FAIR else "weak"
         items.append(
             ScoreItem(
                 key=key,

@@ -24,7 +24,7 @@ from copilot.text.segment import tokenize
 
 MOVES = "rep_moves"
 MIN_MOVE_CONFIDENCE = 0.55
-"""A sentence counts as a next step / a limit of fit / an empty claim only this sure (negation is part of these moves)."""
+"""How sure a next step / limit of fit / empty claim must be (negation is part of these moves)."""
 MARKERS = Path(__file__).resolve().parent / "data" / "markers.yaml"
 _QUESTION_END = re.compile(r"[?？]\s*$")
 _NAME_SPLIT = re.compile(r"与|和|及|、|（|）|\(|\)|“|”|\"|,|，| and | on | with | of ")
