@@ -23,7 +23,13 @@ from copilot.recap.notes import Clause, read_notes
 from copilot.text.segment import tokenize
 
 CUES = Path(__file__).resolve().parent / "data" / "cues.yaml"
-ORDER = ("next_meeting", "open_question", "commitment", "decision", "objection", "constraint", "goal", "pain")
+ORDER = ("next_meeting", "open_question", "objection", "commitment", "constraint", "decision", "goal", "pain")
+QUESTION_KINDS = ("objection", "open_question", "next_meeting", "commitment")
+"""A clause ending in a question mark is one of these, or nothing."""
+SHORT_PIECE = 6
+"""A comma piece this short (\"预算的话\", \"先说结论\") joins the piece after it."""
+_FIRST_PERSON = re.compile(r"我们来|我们把|我们会|我们[下本这]|我这边|我来|\bwe'll\b|\bi'll\b|\bwe will\b", re.IGNORECASE)
+_QUESTION = re.compile(r"[?？]\s*$")
 VALUE_KINDS = ("constraint", "goal", "pain")
 REPEAT_OVERLAP = 0.6
 """A pain/goal/constraint sharing this share of an existing deal item's words is a repeat, not new."""
@@ -33,6 +39,13 @@ _SELF_INTRO = [
     re.compile(r"我是(?P<role>[\u4e00-\u9fffA-Za-z]{2,10}?(?:主任|经理|总监))(?P<name>[\u4e00-\u9fff]{2,3})"),
     re.compile(r"I'm (?P<name>[A-Z][a-z]+ [A-Z][a-z]+), (?P<role>[a-z][a-z ]{2,40})"),
     re.compile(r"^(?P<name>[A-Z][a-z]+ [A-Z][a-z]+), (?P<role>[a-z][a-z ]{2,30})\."),
+]
+
+
+_ANYWHERE = [
+    re.compile(r"(?P<name>[A-Z][a-zà-üß]+(?: [A-Z][a-zà-üß]+)?) \((?P<role>[^)]{2,40})\)"),
+    re.compile(r"(?P<role>CFO|CEO|CIO|COO|CTO|副总|总经理)(?P<name>[\u4e00-\u9fff]总)"),
+    re.compile(r"(?:[Oo]ur )(?P<role>CFO|CEO|CIO|COO|CTO) (?P<name>[A-Z][a-z]+)"),
 ]
 
 
@@ -74,13 +87,26 @@ def _section_kind(name: str | None) -> str | None:
 
 
 def category(clause: Clause) -> str | None:
+    if _has(clause.text, _all("ignore")):
+        return None
+    weak: str | None = None
     for hint in (_section_kind(clause.label), _section_kind(clause.section)):
-        if hint is not None:
+        if hint is not None and hint not in cues()["weak_headings"]:
             return hint
+        weak = weak or hint
+    question = bool(_QUESTION.search(clause.text))
     for kind in ORDER:
+        if kind == "next_meeting" and _has(clause.text, _all("no_meeting")):
+            continue
+        if kind == "commitment" and _has(clause.text[:24], _all("speech_lead")):
+            continue  # "Mette asked who…", "孙经理问…": reported speech, not a promise
+        if question and kind not in QUESTION_KINDS:
+            continue
         if _has(clause.text, cues_for(kind)):
             return kind
-    return None
+    if not question and _due(clause.text) and (clause.speaker or _FIRST_PERSON.search(clause.text)):
+        return "commitment"  # "我们下周五前出确权流程": a date and someone to do it
+    return None if question else weak
 
 
 def cues_for(kind: str) -> list[str]:
@@ -103,6 +129,9 @@ _LEAD_NAME = re.compile(
 
 
 def _leading_owner(text: str, names: list[str]) -> str | None:
+    for filler in _all("fillers"):
+        if text.lower().startswith(filler + " ") or (not filler.isascii() and text.startswith(filler)):
+            text = text[len(filler) :].lstrip(" ，,")
     lowered = text.lower()
     for word in sorted(_all("owners"), key=len, reverse=True):
         if lowered.startswith(word) and (not word.isascii() or lowered[len(word) : len(word) + 1] in (" ", "'", "")):
@@ -124,7 +153,8 @@ def commitment(clause: Clause, names: list[str]) -> Commitment:
     label = clause.label or ""
     if owner is None and label and _section_kind(label) is None and not _has(label, _all("speech")):
         owner = label
-    if clause.speaker and (owner is None or owner.lower() in ("我", "我们", "我这边", "i", "we")):
+    first_person = owner is not None and owner.lower() in ("我", "我们", "我这边", "i", "we")
+    if clause.speaker and (first_person or (owner is None and _FIRST_PERSON.search(text))):
         owner = clause.speaker.split("-")[-1].split("（")[0].strip()
     return Commitment(text=text, owner=owner, action=text, due=_due(text), confidence=CUED, line=clause.line)
 
@@ -145,6 +175,10 @@ def stakeholders(clauses: list[Clause], lang: str) -> list[Stakeholder]:
             m = _NAME_ROLE.match(c.speaker)
             if m and not c.speaker.startswith(("我方", "发言人", "Speaker")):
                 add(m.group("name"), m.group("role"), c.line)
+        for pattern in _ANYWHERE:
+            for m in pattern.finditer(c.text):
+                if not _has(m.group("role"), _all("own_side")):
+                    add(m.group("name"), m.group("role"), c.line)
         for pattern in _SELF_INTRO:
             if (m := pattern.search(c.text)) is not None:
                 add(m.group("name"), m.group("role"), c.line)
@@ -160,6 +194,10 @@ def stakeholders(clauses: list[Clause], lang: str) -> list[Stakeholder]:
             m = _NAME_ROLE.match(part)
             if m:
                 add(m.group("name"), m.group("role"), c.line)
+                continue
+            if "的" in part:
+                role, _, name = part.rpartition("的")
+                add(name, role, c.line)
                 continue
             for title in titles:
                 at = part.lower().rfind(title.lower())
@@ -215,14 +253,20 @@ def extract(kb: KnowledgeBase, deal: Deal, notes: str) -> dict[str, Any]:
 def pieces(clause: Clause) -> list[tuple[Clause, str]]:
     """A clause cut at its commas into pieces of one category each; a piece with no cue joins its neighbour."""
     heading = _section_kind(clause.label) or _section_kind(clause.section)
+    if heading in cues()["weak_headings"]:
+        heading = None
     if heading is not None and heading not in cues()["split_under"]:
-        return [(clause, heading)]
+        return [(clause, heading)] if not _has(clause.text, _all("ignore")) else []
     groups: list[tuple[list[str], str | None]] = []
     pending: list[str] = []
-    for part in clause.parts():
-        kind = heading or category(replace(clause, text=part, label=None, section=None))
-        if kind is None:
+    parts = clause.parts()
+    for index, part in enumerate(parts):
+        kind = heading or category(replace(clause, text=part, label=None))
+        if kind is None or (len(part) <= SHORT_PIECE and index < len(parts) - 1 and not heading):
             pending.append(part)
+            continue
+        if groups and groups[-1][1] == kind and not heading and not pending:
+            groups[-1][0].append(part)  # one item of one kind across its commas
             continue
         groups.append(([*pending, part], kind))
         pending = []
@@ -252,9 +296,7 @@ def _place(
     elif kind == "objection":
         found = kb.understanding.classify("objections", c.text)
         out["objections"].append(
-            RaisedObjection(
-                text=c.text, concern=found.label, confidence=min(confidence, found.confidence), line=c.line
-            )
+            RaisedObjection(text=c.text, concern=found.label, confidence=min(confidence, found.confidence), line=c.line)
         )
     elif kind == "commitment":
         out["commitments"].append(commitment(c, names))

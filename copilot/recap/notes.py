@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 
 _INLINE_SPEAKER = re.compile(r"^(?P<spk>(?:发言人|Speaker)\s*\d+)\s+\d{1,2}:\d{2}(?::\d{2})?\s+(?P<text>.+)$")
-_SPEAKER_HEADER = re.compile(r"^(?P<spk>[^\d:：]{1,40}?)\s+\d{1,2}:\d{2}(?::\d{2})?\s*$")
+_SPEAKER_HEADER = re.compile(r"^(?P<spk>(?:发言人|Speaker)\s*\d+|[^\d:：]{1,40}?)\s+\d{1,2}:\d{2}(?::\d{2})?\s*$")
 _TEAMS_HEADER = re.compile(r"^\d{1,2}:\d{2}:\d{2}\s+(?P<spk>[^\d].{0,60})$")
 _BULLET = re.compile(r"^(?:[-*+•]\s*(?:\[[ xX]\]\s*)?|\d{1,2}[.、)]\s*|[（(]\d{1,2}[)）]\s*)")
 _HEADING = re.compile(r"^#{1,6}\s*(?P<text>.+)$")
 _BOLD_LABEL = re.compile(r"^\*\*(?P<label>[^*]{1,40})\*\*\s*[:：]?\s*(?P<text>.*)$")
-_LABEL = re.compile(r"^(?P<label>[^：:，,。]{1,12})[：:]\s*(?P<text>.+)$")
+_LABEL = re.compile(r"^(?P<label>[^：:，,。]{1,12}?)(?:[：:]|\s[–—-]\s)\s*(?P<text>.+)$")
 _CLAUSE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+(?=[A-Z])")
 
 
