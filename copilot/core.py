@@ -324,36 +324,24 @@ class Copilot:
             input_notices=notices,
         )
 
-    # -- practice (copilot.practice) ---------------------------------------------------------------
+    # -- the meeting loop (copilot.practice, copilot.recap) --------------------------------------------
     def roleplay_session(self, deal: Deal, persona: str, lang: str | None = None) -> Any:
         """An interactive buyer role-play (copilot.practice.session.RoleplaySession); PersonaError if unknown."""
-        from copilot.practice.persona import load_persona
-        from copilot.practice.session import RoleplaySession
+        from copilot.practice.session import open_session
 
-        reading = self.read(deal)
-        regional = bool(reading.regimes) or bool(reading.of_kind("compliance"))
-        return RoleplaySession(
-            self.kb, deal, load_persona(persona), lang, model=self.model, vendor=self.vendor, regional=regional
-        )
+        return open_session(self, deal, persona, lang)
 
     def roleplay(self, deal: Deal, persona: str, script: Sequence[str], lang: str | None = None) -> Any:
         """A role-play played from the rep's scripted lines, with its scorecard (RoleplayResult)."""
         return self.roleplay_session(deal, persona, lang).run_script(script)
 
-    # -- recap (copilot.recap) ----------------------------------------------------------------------
     def recap(self, deal: Deal, notes: str, lang: str | None = None) -> Any:
-        """Meeting notes read into a RecapResult: items, the proposed deal update as a diff, the follow-up email."""
+        """Meeting notes read into a RecapResult: items, the deal update as a diff, the follow-up email."""
         from copilot.recap.run import recap
 
-        what = ("会议纪要", "The meeting notes")
-        prepared = self._prepare(notes, what)
-        return recap(self.kb, self._in(deal, lang), prepared.required(what), self.model, prepared.notices)
-
-    def deal_versions(self) -> Any:
-        """The saved versions of every deal (copilot.recap.versions.DealVersions under NEGO_HOME)."""
-        from copilot.recap.versions import DealVersions
-
-        return DealVersions(self.settings.home_dir)
+        prepared = self._prepare(notes, ("会议纪要", "The meeting notes"))
+        text = prepared.required(("会议纪要", "The meeting notes"))
+        return recap(self.kb, self._in(deal, lang), text, self.model, prepared.notices)
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:

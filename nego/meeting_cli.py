@@ -115,8 +115,10 @@ def recap(
     text = _notes(notes)
     copilot = _copilot(config, provider, lang)
     result = copilot.recap(deal, text, lang)
+    from copilot.recap.versions import DealVersions
+
     if write:
-        versions = copilot.deal_versions()
+        versions = DealVersions(copilot.settings.home_dir)
         if not versions.list(deal.customer):
             versions.save(deal.customer, deal.model_dump(mode="json", exclude_none=True), "original", "")
         saved = versions.save(deal.customer, result.updated_deal, f"recap {notes.name}", text)
@@ -125,7 +127,7 @@ def recap(
     if write and not as_json:
         from copilot.wording import Wording
 
-        path = copilot.deal_versions().folder(deal.customer)
+        path = DealVersions(copilot.settings.home_dir).folder(deal.customer)
         typer.echo(Wording("recap", deal.lang)("render.saved", version=result.saved_version, path=path))
 
 

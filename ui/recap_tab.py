@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.deal import DealError
-from copilot.recap.versions import VersionError
+from copilot.recap.versions import DealVersions, VersionError
 from ui.context import AppContext
 from ui.meeting_support import deal_from_yaml, deal_yaml, example_deal_yaml, problem_md
 from ui.render import notices_md, safe_md
@@ -22,7 +22,7 @@ EXAMPLE_NOTES = """参会：质量总监刘敏、信息部经理赵磊；我方�
 
 
 def _versions_md(ctx: AppContext, customer: str) -> str:
-    rows = ctx.copilot.deal_versions().list(customer)
+    rows = DealVersions(ctx.settings.home_dir).list(customer)
     return "\n".join(f"- v{r.version} · {r.created} · {safe_md(r.source)}" for r in rows) or "-"
 
 
@@ -38,7 +38,7 @@ def run_recap(ctx: AppContext, deal_text: str, notes: str) -> tuple[Any, ...]:
 def save_version(ctx: AppContext, result: Any, deal_text: str, notes: str) -> tuple[str, str, str]:
     if result is None:
         return deal_text, "⚠ 先生成纪要 / Run the recap first", ""
-    versions = ctx.copilot.deal_versions()
+    versions = DealVersions(ctx.settings.home_dir)
     if not versions.list(result.customer):
         versions.save(result.customer, deal_from_yaml(deal_text).model_dump(mode="json", exclude_none=True), "original")
     saved = versions.save(result.customer, result.updated_deal, "recap (UI)", notes)
@@ -49,7 +49,7 @@ def save_version(ctx: AppContext, result: Any, deal_text: str, notes: str) -> tu
 def restore_version(ctx: AppContext, deal_text: str, version: float | None) -> tuple[str, str, str]:
     try:
         customer = deal_from_yaml(deal_text).customer
-        record = ctx.copilot.deal_versions().restore(customer, int(version or 0))
+        record = DealVersions(ctx.settings.home_dir).restore(customer, int(version or 0))
     except (DealError, VersionError) as exc:
         return deal_text, problem_md(str(exc)), ""
     message = f"✔ v{int(version or 0)} → v{record.version}"

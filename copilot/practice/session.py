@@ -15,7 +15,7 @@ from copilot.deal import Deal
 from copilot.knowledge import KnowledgeBase
 from copilot.practice.buyer import BuyerMoves, Reaction, plan_objections
 from copilot.practice.models import RoleplayResult, Turn
-from copilot.practice.persona import Persona
+from copilot.practice.persona import Persona, load_persona
 from copilot.practice.scorecard import ObjectionAnswer, scorecard
 from copilot.practice.signals import TurnSignals, read_turn
 from copilot.results import Notice
@@ -161,6 +161,15 @@ class RoleplaySession:
             if line.strip():
                 self.reply(line)
         return self.result()
+
+
+def open_session(copilot: Any, deal: Deal, persona: str, lang: str | None = None) -> RoleplaySession:
+    """A session over the copilot's knowledge base, model and vendor; the deal's regimes make it regional."""
+    reading = copilot.read(deal)
+    regional = bool(reading.regimes) or bool(reading.of_kind("compliance"))
+    return RoleplaySession(
+        copilot.kb, deal, load_persona(persona), lang, model=copilot.model, vendor=copilot.vendor, regional=regional
+    )
 
 
 def render_roleplay(result: RoleplayResult) -> str:

@@ -28,7 +28,9 @@ QUESTION_KINDS = ("objection", "open_question", "next_meeting", "commitment")
 """A clause ending in a question mark is one of these, or nothing."""
 SHORT_PIECE = 6
 """A comma piece this short (\"预算的话\", \"先说结论\") joins the piece after it."""
-_FIRST_PERSON = re.compile(r"我们来|我们把|我们会|我们[下本这]|我这边|我来|\bwe'll\b|\bi'll\b|\bwe will\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(
+    r"我们来|我们把|我们会|我们[下本这]|我这边|我来|\bwe'll\b|\bi'll\b|\bwe will\b", re.IGNORECASE
+)
 _QUESTION = re.compile(r"[?？]\s*$")
 VALUE_KINDS = ("constraint", "goal", "pain")
 REPEAT_OVERLAP = 0.6

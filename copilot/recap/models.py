@@ -22,6 +22,7 @@ class Item(Model):
 class Stakeholder(Model):
     name: str
     role: str | None = None
+    confidence: float = Field(default=CUED, ge=0.0, le=1.0)
     line: int
 
 
