@@ -341,7 +341,7 @@ class Copilot:
 
         prepared = self._prepare(notes, ("会议纪要", "The meeting notes"))
         text = prepared.required(("会议纪要", "The meeting notes"))
-        return recap(self.kb, self._in(deal, lang), text, self.model, prepared.notices)
+        return recap(self.kb, self._in(deal, lang), text, self.model, prepared.notices, self.settings)
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:

@@ -13,7 +13,7 @@ def test_roleplay_and_recap_suites_pass_their_gates(kb: Any, shipped_index: Any,
     settings = shipped_index[0]
     table = load_thresholds(default_thresholds())
     for suite in ("roleplay", "recap"):
-        summary = run_suite(settings, kb, RunConfig(suite=suite, out_dir=tmp_path / suite), progress=False)  # type: ignore[arg-type]
+        summary = run_suite(settings, kb, RunConfig(suite=suite, out_dir=tmp_path / suite), progress=False)
         failed = [c for c in gate(summary, table[suite]) if not c.passed]
         assert not failed, failed
         assert summary.errors == 0

@@ -18,6 +18,7 @@ from copilot.practice.models import RoleplayResult, Turn
 from copilot.practice.persona import Persona, load_persona
 from copilot.practice.scorecard import ObjectionAnswer, scorecard
 from copilot.practice.signals import TurnSignals, read_turn
+from copilot.privacy import Redactor, redaction_enabled
 from copilot.results import Notice
 from copilot.skills.figures import number_bank
 from copilot.text.numbers import find_figures
@@ -46,12 +47,14 @@ class RoleplaySession:
         vendor: VendorProfile | None = None,
         regional: bool = False,
         objections: int = OBJECTIONS_PER_SESSION,
+        redact: bool = False,
     ) -> None:
         self.kb = kb
         self.deal = deal
         self.persona = persona
         self.lang = lang or deal.lang
         self.model = model
+        self.redactor = Redactor() if redact else None
         self.words = Wording("roleplay", self.lang)
         self.plan = plan_objections(kb, persona, deal, regional or bool(deal.constraints.compliance), objections)
         self.buyer = BuyerMoves(persona, self.plan, self.lang, self.words("render.ask_next_step"))
@@ -110,9 +113,11 @@ class RoleplaySession:
             stage=self.deal.stage,
         )
         user = w("llm.user", rep=rep_text or "-", move=w(f"llm.moves.{reaction.moves[-1]}"), line=line)
+        out = self.redactor.redact if self.redactor else str
         try:
-            reply = self.model.invoke([SystemMessage(content=system), HumanMessage(content=user)])
+            reply = self.model.invoke([SystemMessage(content=out(system)), HumanMessage(content=out(user))])
             text = str(getattr(reply, "content", reply) or "").strip()[:MAX_LLM_LINE_CHARS]
+            text = self.redactor.restore(text) if self.redactor else text
         except Exception:  # any model failure: the offline line, with a notice
             return self._fallback(line, "reason_error")
         if not text:
@@ -168,7 +173,14 @@ def open_session(copilot: Any, deal: Deal, persona: str, lang: str | None = None
     reading = copilot.read(deal)
     regional = bool(reading.regimes) or bool(reading.of_kind("compliance"))
     return RoleplaySession(
-        copilot.kb, deal, load_persona(persona), lang, model=copilot.model, vendor=copilot.vendor, regional=regional
+        copilot.kb,
+        deal,
+        load_persona(persona),
+        lang,
+        model=copilot.model,
+        vendor=copilot.vendor,
+        regional=regional,
+        redact=copilot.model is not None and redaction_enabled(copilot.settings),
     )
 
 

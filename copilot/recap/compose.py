@@ -11,6 +11,7 @@ from typing import Any
 
 from copilot.deal import Deal, deal_from_data
 from copilot.knowledge import KnowledgeBase
+from copilot.privacy import Redactor
 from copilot.recap.models import DealChange, RecapResult
 from copilot.results import Notice
 from copilot.skills.figures import number_bank
@@ -79,14 +80,18 @@ def follow_up_email(result: RecapResult, deal: Deal) -> str:
     return "\n".join(lines)
 
 
-def checked_email(model: Any, email: str, notes: str, deal: Deal) -> tuple[str, list[Notice], bool]:
+def checked_email(
+    model: Any, email: str, notes: str, deal: Deal, redactor: Redactor | None = None
+) -> tuple[str, list[Notice], bool]:
     """In LLM mode the model may rewrite the email; a reply with a figure found in neither notes nor deal is refused."""
     w = Wording("recap", deal.lang)
     from langchain_core.messages import HumanMessage, SystemMessage
 
+    user = w("llm.user", email=redactor.redact(email) if redactor else email)
     try:
-        reply = model.invoke([SystemMessage(content=w("llm.system")), HumanMessage(content=w("llm.user", email=email))])
+        reply = model.invoke([SystemMessage(content=w("llm.system")), HumanMessage(content=user)])
         text = str(getattr(reply, "content", reply) or "").strip()
+        text = redactor.restore(text) if redactor else text
     except Exception:  # any model failure: the offline email, with a notice
         return email, [Notice(kind="fallback", message=w("notice.llm_error"))], False
     bank = number_bank([notes, deal.text(), email])

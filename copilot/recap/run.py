@@ -8,15 +8,23 @@ from typing import Any
 
 from copilot.deal import Deal
 from copilot.knowledge import KnowledgeBase
+from copilot.privacy import Redactor, redaction_enabled
 from copilot.recap.compose import checked_email, follow_up_email, render_recap, updated_deal
 from copilot.recap.extract import extract
 from copilot.recap.models import RecapResult
 from copilot.results import Notice, Usage
+from copilot.settings import Settings
 
 
 def recap(
-    kb: KnowledgeBase, deal: Deal, notes: str, model: Any | None = None, notices: Sequence[Notice] = ()
+    kb: KnowledgeBase,
+    deal: Deal,
+    notes: str,
+    model: Any | None = None,
+    notices: Sequence[Notice] = (),
+    settings: Settings | None = None,
 ) -> RecapResult:
+    """The recap of `notes`; with a model, the email may be polished (personal data redacted per `settings`)."""
     started = time.perf_counter()
     items = extract(kb, deal, notes)
     result = RecapResult(language=deal.lang, customer=deal.customer, notices=list(notices), **items)  # type: ignore[arg-type]
@@ -25,7 +33,8 @@ def recap(
     email = follow_up_email(result, deal)
     mode = "offline"
     if model is not None:
-        email, extra, used = checked_email(model, email, notes, deal)
+        redactor = Redactor() if settings is not None and redaction_enabled(settings) else None
+        email, extra, used = checked_email(model, email, notes, deal, redactor)
         mode = "llm" if used else "offline"
         result = result.model_copy(update={"notices": [*result.notices, *extra]})
     result = result.model_copy(update={"email": email, "mode": mode})
