@@ -98,7 +98,7 @@ class RoleplaySession:
     def _voice(self, reaction: Reaction, line: str, rep_text: str) -> tuple[str, Any]:
         if self.model is None:
             return line, "offline"
-        from langchain_core.messages import HumanMessage, SystemMessage
+        from copilot.llm.text_reply import text_reply
 
         w, p, lang = self.words, self.persona, self.lang
         system = w(
@@ -113,11 +113,8 @@ class RoleplaySession:
             stage=self.deal.stage,
         )
         user = w("llm.user", rep=rep_text or "-", move=w(f"llm.moves.{reaction.moves[-1]}"), line=line)
-        out = self.redactor.redact if self.redactor else str
         try:
-            reply = self.model.invoke([SystemMessage(content=out(system)), HumanMessage(content=out(user))])
-            text = str(getattr(reply, "content", reply) or "").strip()[:MAX_LLM_LINE_CHARS]
-            text = self.redactor.restore(text) if self.redactor else text
+            text = text_reply(self.model, system, user, self.redactor, MAX_LLM_LINE_CHARS)
         except Exception:  # any model failure: the offline line, with a notice
             return self._fallback(line, "reason_error")
         if not text:

@@ -85,13 +85,10 @@ def checked_email(
 ) -> tuple[str, list[Notice], bool]:
     """In LLM mode the model may rewrite the email; a reply with a figure found in neither notes nor deal is refused."""
     w = Wording("recap", deal.lang)
-    from langchain_core.messages import HumanMessage, SystemMessage
+    from copilot.llm.text_reply import text_reply
 
-    user = w("llm.user", email=redactor.redact(email) if redactor else email)
     try:
-        reply = model.invoke([SystemMessage(content=w("llm.system")), HumanMessage(content=user)])
-        text = str(getattr(reply, "content", reply) or "").strip()
-        text = redactor.restore(text) if redactor else text
+        text = text_reply(model, w("llm.system"), w("llm.user", email=email), redactor)
     except Exception:  # any model failure: the offline email, with a notice
         return email, [Notice(kind="fallback", message=w("notice.llm_error"))], False
     bank = number_bank([notes, deal.text(), email])
