@@ -15,7 +15,7 @@ from copilot.privacy import Redactor
 from copilot.recap.models import DealChange, RecapResult
 from copilot.results import Notice
 from copilot.skills.figures import number_bank
-from copilot.text.numbers import find_figures
+from copilot.text.numbers import find_dates, find_figures
 from copilot.wording import Wording
 
 REPLACEABLE = ("budget", "timeline")
@@ -42,7 +42,8 @@ def updated_deal(kb: KnowledgeBase, deal: Deal, result: RecapResult) -> tuple[di
     kinds = {text: kind or _kind(kb, text) for text, kind in deal.constraints.declared()}
     for item in result.constraints:
         kind = _kind(kb, item.text)
-        old = next((t for t in sentences if kind in REPLACEABLE and kinds.get(t) == kind), None)
+        has_value = bool(find_figures(item.text) or find_dates(item.text))  # "预算" alone changes no budget
+        old = next((t for t in sentences if has_value and kind in REPLACEABLE and kinds.get(t) == kind), None)
         if old is not None:
             sentences[sentences.index(old)] = item.text
             changes.append(DealChange(field=f"constraints.{kind}", change="replaced", before=old, after=item.text))

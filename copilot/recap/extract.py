@@ -257,6 +257,9 @@ def pieces(clause: Clause) -> list[tuple[Clause, str]]:
     heading = _section_kind(clause.label) or _section_kind(clause.section)
     if heading in cues()["weak_headings"]:
         heading = None
+    own = category(replace(clause, label=None, section=None))
+    if own == "next_meeting" and heading != "next_meeting":
+        return [(clause, own)]  # "Let's pick that up on 4 November." under "Open point:"
     if heading is not None and heading not in cues()["split_under"]:
         return [(clause, heading)] if not _has(clause.text, _all("ignore")) else []
     groups: list[tuple[list[str], str | None]] = []
