@@ -20,6 +20,7 @@ from copilot.deal import Deal
 from copilot.knowledge import KnowledgeBase
 from copilot.recap.models import CUED, FIRM, HEDGED, Commitment, HedgedValue, Item, RaisedObjection, Stakeholder
 from copilot.recap.notes import Clause, read_notes
+from copilot.text.numbers import find_dates, find_figures
 from copilot.text.segment import tokenize
 
 CUES = Path(__file__).resolve().parent / "data" / "cues.yaml"
@@ -247,8 +248,12 @@ def extract(kb: KnowledgeBase, deal: Deal, notes: str) -> dict[str, Any]:
     for whole in clauses:
         if _has(whole.text[:6], _all("attendees")) or (whole.label and _has(whole.label, _all("attendees"))):
             continue
-        for c, kind in pieces(whole):
+        placed = pieces(whole)
+        for c, kind in placed:
             _place(kb, c, kind, out, existing, names)
+        valued = find_figures(whole.text) or find_dates(whole.text)
+        if hedged(whole.text) and valued and not any(k in VALUE_KINDS for _, k in placed):
+            _place(kb, whole, "constraint", out, existing, names)  # "maybe stretch to around £400k": hedged, listed
     return out
 
 
