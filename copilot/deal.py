@@ -148,6 +148,7 @@ class Negotiation(BaseModel):
 
     issues: list[NegotiationIssue] = Field(default_factory=list, max_length=MAX_ITEMS)
     tradeables: list[Tradeable] = Field(default_factory=list, max_length=MAX_ITEMS)
+    alternative: ShortText | None = Field(default=None, description="what we do if there is no deal (our BATNA)")
 
     @model_validator(mode="after")
     def _unique_names(self) -> Negotiation:

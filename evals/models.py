@@ -11,8 +11,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Suite = Literal["skills", "adversarial", "retrieval", "roleplay", "recap"]
-SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "roleplay", "recap")
+Suite = Literal["skills", "adversarial", "retrieval", "understanding", "negotiation", "roleplay", "recap"]
+SUITES: tuple[Suite, ...] = (
+    "skills",
+    "adversarial",
+    "retrieval",
+    "understanding",
+    "negotiation",
+    "roleplay",
+    "recap",
+)
 CaseStatus = Literal["pass", "fail", "error"]
 
 

@@ -46,6 +46,7 @@ from evals.recording import RecordingKnowledgeBase
 from evals.report import render_report
 from evals.retrieval import load_gold
 from evals.summary import summarise, summary_markdown
+from evals.understanding import load_understanding_cases, run_understanding_case
 
 RESULTS = "results.jsonl"
 MANIFEST = "run.json"
@@ -194,6 +195,12 @@ def load_suite(config: RunConfig) -> list[Any]:
         cases = load_skill_cases(path)
     elif config.suite == "adversarial":
         cases = load_adversarial_cases(path)
+    elif config.suite == "understanding":
+        cases = load_understanding_cases(path)
+    elif config.suite == "negotiation":
+        from evals.negotiation import load_negotiation_cases
+
+        cases = load_negotiation_cases(path)
     elif config.suite in MEETING_LOADERS:
         cases = MEETING_LOADERS[config.suite](path)
     else:
@@ -206,6 +213,12 @@ def _runner(config: RunConfig, engine: Engine) -> Callable[[Any, int], CaseResul
         return lambda case, index: run_skill_case(engine, case, index)
     if config.suite == "adversarial":
         return lambda case, index: run_adversarial_case(engine, case, index)
+    if config.suite == "understanding":
+        return lambda case, index: run_understanding_case(engine.kb, case, index)
+    if config.suite == "negotiation":
+        from evals.negotiation import run_negotiation_case
+
+        return lambda case, index: run_negotiation_case(engine, case, index)
     if config.suite in MEETING_LOADERS:
         return meeting_runner(config.suite, config.dataset_path, engine)
     return lambda case, index: run_retrieval_case(engine, case, index)

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from evals.models import SUITES
-from nego.cli import ConfigOpt, _check_choice, eval_app, fail, load_settings
+from nego.base import ConfigOpt, _check_choice, eval_app, fail, load_settings
 
 PROVIDERS = ("offline", "openai", "deepseek", "qwen", "vllm", "ollama", "llamacpp", "custom")
 
@@ -37,10 +37,18 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
         return
     from evals.cases import DatasetError, load_adversarial_cases, load_skill_cases
     from evals.meeting import MEETING_LOADERS
+    from evals.negotiation import load_negotiation_cases
     from evals.retrieval import DatasetError as GoldDatasetError
     from evals.retrieval import load_gold
+    from evals.understanding import load_understanding_cases
 
-    loaders = {"skills": load_skill_cases, "adversarial": load_adversarial_cases, "retrieval": load_gold}
+    loaders = {
+        "skills": load_skill_cases,
+        "adversarial": load_adversarial_cases,
+        "retrieval": load_gold,
+        "understanding": load_understanding_cases,
+        "negotiation": load_negotiation_cases,
+    }
     loaders |= MEETING_LOADERS
     try:
         loaders[suite](dataset)
@@ -50,7 +58,9 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
 
 @eval_app.command("run")
 def eval_run(
-    suite: Annotated[str, typer.Option("--suite", help="skills, adversarial, retrieval, roleplay or recap.")],
+    suite: Annotated[
+        str, typer.Option("--suite", help="skills, adversarial, retrieval, understanding, negotiation, roleplay or recap.")
+    ],
     provider: Annotated[
         str, typer.Option("--provider", help="offline, or a configured provider for the copilot's model.")
     ] = "offline",

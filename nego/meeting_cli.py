@@ -10,10 +10,9 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from nego.cli import ConfigOpt, DealOpt, JsonOpt, LangOpt, ProviderOpt, _copilot, _deal, _emit, app, fail, load_settings
-
-deal_app = typer.Typer(help="Saved deal versions (written by `nego recap --write`).", no_args_is_help=True)
-app.add_typer(deal_app, name="deal")
+from nego.base import ConfigOpt, DealOpt, JsonOpt, LangOpt, ProviderOpt, _deal, app, deal_app, fail, load_settings
+from nego.cli import _copilot
+from nego.output import emit as _emit
 MAX_SCRIPT_BYTES = 200_000
 
 

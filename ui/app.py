@@ -23,6 +23,7 @@ from ui.context import AppContext
 from ui.evals_tab import build_evals_tab, harness_md
 from ui.guard import HideApiInfoFromStrangers
 from ui.knowledge import build_knowledge_tab, status_md
+from ui.negotiate_tab import build_negotiate_tab
 from ui.recap_tab import build_recap_tab
 from ui.roleplay_tab import build_roleplay_tab
 from ui.settings_tab import build_settings_tab
@@ -47,6 +48,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 chat = build_chat_tab(ctx)
             with gr.Tab("会议简报 Meeting brief", id="brief"):
                 build_brief_tab(ctx, chat.form)
+            with gr.Tab("谈判 Negotiate", id="negotiate"):
+                build_negotiate_tab(ctx)
             with gr.Tab("练习 Practice", id="practice"):
                 build_roleplay_tab(ctx)
             with gr.Tab("纪要 Recap", id="recap"):

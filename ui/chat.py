@@ -24,6 +24,7 @@ from copilot.results import Citation, Notice
 from copilot.text.lang import detect_language
 from ui.context import AppContext
 from ui.deal_form import DealForm, deal_form, deal_from_values, form_values, values_from_deal
+from ui.health_panel import add_health_panel
 from ui.render import citation_message, notices_md, safe_md
 
 log = logging.getLogger("ui.chat")
@@ -154,8 +155,8 @@ def stream_reply(
     last_redraw = time.monotonic()
     try:
         for event in ctx.copilot.chat(text, _history_turns(detail), deal):
-            if event.kind == "text" and event.text:
-                reply += event.text
+            if event.kind in ("text", "replace") and event.text is not None:
+                reply = event.text if event.kind == "replace" else reply + event.text  # replace: the checked answer
                 now = time.monotonic()
                 if now - last_flush >= FLUSH_INTERVAL_S:
                     history.save_partial(reply_id, reply)
@@ -264,6 +265,7 @@ def build_chat_tab(ctx: AppContext) -> ChatTab:
         with gr.Column(scale=1, min_width=260):
             gr.Markdown("#### 交易 Deal\n每一轮对话都会使用 / used by every turn")
             form = deal_form("deal")
+            add_health_panel(ctx, form)
 
     deal_inputs = form.components()
 

@@ -14,6 +14,7 @@ from copilot.knowledge import KnowledgeBase
 from copilot.results import BriefResult, Citation, TalkingPoint
 from copilot.skills.explain import explain_offline
 from copilot.skills.fit import fit_offline
+from copilot.skills.health import deal_health, render_health
 from copilot.skills.objection import objection_offline
 from copilot.skills.passages import sources_section
 from copilot.skills.plan import plan_offline
@@ -152,6 +153,7 @@ def brief_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, lang: str, horizo
         fit=fit,
         discovery_questions=[q.get(lang) for q in playbook.discovery_questions],
         next_steps=_NEXT_STEPS[deal.stage][lang],
+        health=deal_health(kb, deal, lang),
         citations=g.citations,
         notices=[n for part in (story, fit, risks, plan, *objections) for n in part.notices],
     )
@@ -244,5 +246,7 @@ def render_brief(brief: BriefResult, kb: KnowledgeBase) -> str:
     parts.append(f"## {h['fit']}\n{_section_body(brief.fit.text)}")
     parts.append(f"## {h['questions']}\n" + "\n".join(f"- {q}" for q in brief.discovery_questions))
     parts.append(f"## {h['next']}\n" + "\n".join(f"- {s}" for s in brief.next_steps))
+    if brief.health is not None:
+        parts.append(render_health(brief.health))
     parts.append(sources_section(brief.citations, lang))
     return "\n\n".join(parts) + "\n"
