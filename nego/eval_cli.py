@@ -59,7 +59,8 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
 @eval_app.command("run")
 def eval_run(
     suite: Annotated[
-        str, typer.Option("--suite", help="skills, adversarial, retrieval, understanding, negotiation, roleplay or recap.")
+        str,
+        typer.Option("--suite", help="skills, adversarial, retrieval, understanding, negotiation, roleplay, recap."),
     ],
     provider: Annotated[
         str, typer.Option("--provider", help="offline, or a configured provider for the copilot's model.")

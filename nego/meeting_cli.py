@@ -13,6 +13,7 @@ import yaml
 from nego.base import ConfigOpt, DealOpt, JsonOpt, LangOpt, ProviderOpt, _deal, app, deal_app, fail, load_settings
 from nego.cli import _copilot
 from nego.output import emit as _emit
+
 MAX_SCRIPT_BYTES = 200_000
 
 
