@@ -10,11 +10,42 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from nego.base import ConfigOpt, DealOpt, JsonOpt, LangOpt, ProviderOpt, _deal, app, deal_app, fail, load_settings
-from nego.cli import _copilot
+from nego.base import (
+    ConfigOpt,
+    DealOpt,
+    JsonOpt,
+    LangOpt,
+    ProviderOpt,
+    _check_choice,
+    _deal,
+    app,
+    deal_app,
+    fail,
+    load_settings,
+)
 from nego.output import emit as _emit
 
 MAX_SCRIPT_BYTES = 200_000
+
+
+def _copilot(config: Path | None, provider: str | None, lang: str | None) -> Any:
+    """The copilot for these commands (as the skill commands open it), or a one-line error."""
+    from copilot.core import Copilot
+    from copilot.index.store import IndexUnavailableError
+    from copilot.knowledge import KnowledgeError
+    from copilot.settings import Settings
+    from copilot.vendor import VendorError
+    from copilot.vocabulary import LANGUAGES
+
+    _check_choice("lang", lang, LANGUAGES)
+    settings = load_settings(config)
+    if provider is not None:
+        _check_choice("provider", provider, Settings.model_fields["provider"].annotation.__args__)  # type: ignore[union-attr]
+        settings = settings.model_copy(update={"provider": provider})
+    try:
+        return Copilot.open(settings)
+    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
+        fail(str(exc))
 
 
 def read_lines(path: Path, what: str) -> list[str]:
