@@ -322,10 +322,10 @@ class Copilot:
         )
         return with_health(brief, self.kb, deal, lambda r: render_brief(r, self.kb))
 
-    def health(self, deal: Deal, lang: str | None = None) -> DealHealth:
-        """The deal-health scorecard (also part of every brief)."""
+    def health(self, deal: Deal, lang: str | None = None, notes: Sequence[str] = ()) -> DealHealth:
+        """The deal-health scorecard (also in every brief); `notes`: later words, e.g. meeting recaps."""
         deal, _ = self._deal(deal, lang)
-        return deal_health(self.kb, deal, deal.lang)
+        return deal_health(self.kb, deal, deal.lang, notes)
 
     def negotiate(self, deal: Deal, lang: str | None = None) -> NegotiationResult:
         """The negotiation plan: numbers by the rules; in LLM mode the model only narrates it (checked)."""

@@ -190,7 +190,7 @@ def offline_narration(result: NegotiationResult, w: Wording) -> str:
     if result.trade_first:
         lines.append(w("narration.trade", give=result.trade_first[0].give))
     lines.append(w("narration.shared"))
-    return " ".join(lines)
+    return ("" if lang == "zh" else " ").join(lines)
 
 
 def plan_numbers(result: NegotiationResult) -> str:
@@ -313,11 +313,12 @@ def render_negotiation(result: NegotiationResult) -> str:
     if result.narration:
         parts.append(f"## {w('heading.narration')}\n{result.narration}")
     unknown = w("unknown")
+    gap = "" if lang == "zh" else " "
     rows = []
     for o in result.openings:
         their = fmt(o.their_position) if o.their_position is not None else unknown
         prio = f"{o.priority} / {o.their_priority if o.their_priority is not None else unknown}"
-        reason = o.reason + (f" ({w('anchor.label')}: {o.anchor.text})" if o.anchor else "")
+        reason = o.reason + (gap + w("anchor.wrap", text=o.anchor.text) if o.anchor else "")
         rows.append([o.issue, o.unit, fmt(o.value), fmt(o.walk_away), their, prio, reason])
     header = [w(f"table.{k}") for k in ("issue", "unit", "open", "walk_away", "their_position", "priority", "reason")]
     parts.append(f"## {w('heading.opening')}\n" + _table(header, rows))
@@ -337,7 +338,11 @@ def render_negotiation(result: NegotiationResult) -> str:
         trades = "\n".join(f"{t.rank}. {t.give} → {t.get}: {t.note}" for t in result.trade_first)
         parts.append(f"## {w('heading.trade_first')}\n{trades}")
     if result.shared_risk:
-        options = "\n".join(f"- **{o.title}**: {o.how}" for o in result.shared_risk)
+        titles = {c.doc_id: c.title for c in result.citations}
+        options = "\n".join(
+            f"- **{o.title}**: {o.how}" + (gap + w("source_wrap", title=titles[o.doc_id]) if o.doc_id in titles else "")
+            for o in result.shared_risk
+        )
         parts.append(f"## {w('heading.shared_risk')}\n{options}")
     checks = w("checks.broken", problems="; ".join(result.violations)) if result.violations else w("checks.ok")
     parts.append(f"## {w('heading.checks')}\n{checks}")
