@@ -173,6 +173,13 @@ def _customer(deal_file: Path | None, customer: str | None) -> str:
     return str(_deal(deal_file, None).customer)
 
 
+def _words(deal_file: Path | None) -> Any:
+    """The recap wording in the deal's language (English when only --customer is given)."""
+    from copilot.wording import Wording
+
+    return Wording("recap", _deal(deal_file, None).lang if deal_file is not None else "en")
+
+
 def _versions(config: Path | None) -> Any:
     from copilot.recap.versions import DealVersions
 
@@ -192,7 +199,7 @@ def deal_versions(
     if not rows:
         fail(f"no saved versions for {name!r}: run `nego recap --write` first", code=1)
     for r in rows:
-        typer.echo(f"v{r.version}  {r.created}  {r.source}")
+        typer.echo(_words(deal_file)("versions.row", version=r.version, created=r.created, source=r.source))
 
 
 @deal_app.command("show")
@@ -242,4 +249,6 @@ def deal_restore(
             tmp.write_text(text, encoding="utf-8")
 
         write_atomic(out, write)
-    typer.echo(f"restored v{version} as v{record.version}" + (f"; wrote {out}" if out else ""))
+    typer.echo(_words(deal_file)("versions.restored", from_version=version, version=record.version))
+    if out is not None:
+        typer.echo(str(out))
