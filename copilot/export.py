@@ -12,7 +12,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -128,8 +128,9 @@ _LABELS = {
 }
 
 
-def _write_docx(brief: BriefResult, path: Path) -> None:
+def _write_docx(brief: BriefResult, path: Path, images: Sequence[Path] = ()) -> None:
     from docx import Document as DocxDocument
+    from docx.shared import Cm
 
     doc = DocxDocument()
     labels = _LABELS[brief.language]
@@ -147,8 +148,12 @@ def _write_docx(brief: BriefResult, path: Path) -> None:
             doc.add_heading(title, level=min(level, 4) if level > 1 else 0)
             if in_risks:
                 _risk_table(doc, brief, labels)
+                if len(images) > 0:
+                    doc.add_picture(str(images[0]), width=Cm(16))  # the risk heat map
             elif in_plan:
                 _plan_table(doc, brief, labels)
+                if len(images) > 1:
+                    doc.add_picture(str(images[1]), width=Cm(16))  # the milestone chart
             continue
         if in_risks or in_plan:
             continue  # rendered as a table instead
@@ -195,11 +200,13 @@ def _plan_table(doc: object, brief: BriefResult, labels: dict[str, str]) -> None
         row[4].text = "\n".join(phase.vendor_tasks)
 
 
-def export_brief(brief: BriefResult, fmt: Format, path: Path) -> Path:
+def export_brief(brief: BriefResult, fmt: Format, path: Path, images: Sequence[Path] = ()) -> Path:
+    """Write the brief as `fmt`; a .docx gets `images` (the risk heat map, then the milestone chart) after
+    their tables."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "docx":
-        return write_atomic(path, lambda tmp: _write_docx(brief, tmp))
+        return write_atomic(path, lambda tmp: _write_docx(brief, tmp, images))
     content = brief_to_markdown(brief) if fmt == "md" else brief_to_json(brief)
 
     def write_text(tmp: Path) -> None:

@@ -85,6 +85,9 @@ class RiskItem(Model):
     owner: Owner
     warning_signals: list[str]
     evidence: list[str] = Field(description="ids of the case and policy documents that show the risk")
+    rating_reasons: list[str] = Field(
+        default_factory=list, description="why likelihood or impact differ from the library's, from the deal's facts"
+    )
 
 
 class RisksResult(SkillResult):

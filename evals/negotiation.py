@@ -181,7 +181,7 @@ def run_negotiation_case(engine: Engine, case: NegotiationCase, index: int) -> C
             result, error = None, _error(exc)
         latency = round((time.perf_counter() - started) * 1000, 1)
     call = Call(result, error, dict(retrieved), latency, case.deal.text())
-    output = skill_output("negotiate", call, f"negotiation plan for {case.deal.customer}")
+    output = skill_output("negotiate", call, f"negotiation plan for {case.deal.who()}")
     metric_results = negotiation_metrics(case, result) if result is not None else []
     misses, hits = _calls(engine)
     return CaseResult(

@@ -150,15 +150,15 @@ def recap(
 
     if write:
         versions = DealVersions(copilot.settings.home_dir)
-        if not versions.list(deal.customer):
-            versions.save(deal.customer, deal.model_dump(mode="json", exclude_none=True), "original", "")
-        saved = versions.save(deal.customer, result.updated_deal, f"recap {notes.name}", text)
+        if not versions.list(deal.who()):
+            versions.save(deal.who(), deal.model_dump(mode="json", exclude_none=True), "original", "")
+        saved = versions.save(deal.who(), result.updated_deal, f"recap {notes.name}", text)
         result = result.model_copy(update={"saved_version": saved.version})
     _emit(result, as_json)
     if write and not as_json:
         from copilot.wording import Wording
 
-        path = DealVersions(copilot.settings.home_dir).folder(deal.customer)
+        path = DealVersions(copilot.settings.home_dir).folder(deal.who())
         typer.echo(Wording("recap", deal.lang)("render.saved", version=result.saved_version, path=path))
 
 
@@ -170,7 +170,7 @@ def _customer(deal_file: Path | None, customer: str | None) -> str:
         return customer
     if deal_file is None:
         fail("give --deal FILE or --customer NAME")
-    return str(_deal(deal_file, None).customer)
+    return str(_deal(deal_file, None).who())
 
 
 def _words(deal_file: Path | None) -> Any:

@@ -35,7 +35,7 @@ def page(shipped_index: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def test_practice_tab_plays_a_script_and_a_live_turn(page: Any) -> None:
-    page.get_by_role("tab", name="练习 Practice").click()
+    page.get_by_role("tab", name="练习").click()
     lines = [s for s in SCRIPT.read_text(encoding="utf-8").splitlines() if s.strip() and not s.startswith("#")]
     page.fill("#rp-script textarea", "\n".join(lines))
     page.click("#rp-run-script")
@@ -52,7 +52,7 @@ def test_practice_tab_plays_a_script_and_a_live_turn(page: Any) -> None:
 
 
 def test_recap_tab_recaps_saves_and_restores(page: Any) -> None:
-    page.get_by_role("tab", name="纪要 Recap").click()
+    page.get_by_role("tab", name="会后纪要").click()
     page.click("#recap-run")
     page.locator("#recap-text").get_by_text("会议纪要：北方乳业集团").wait_for()
     page.locator("#recap-text").get_by_text("不确定的说法").wait_for()

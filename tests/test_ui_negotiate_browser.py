@@ -40,7 +40,7 @@ def page(shipped_index: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def test_negotiate_tab_renders_the_ladder_as_table_and_chart(page: Any) -> None:
-    page.get_by_role("tab", name="谈判 Negotiate").click()
+    page.get_by_role("tab", name="谈判").click()
     page.click("#nego-generate")
     page.locator("#nego-plan").get_by_text("谈判方案：华东汽配集团").wait_for()
     page.wait_for_function("() => document.querySelector('#nego-ladder').innerText.includes('软件许可费')")
@@ -54,7 +54,7 @@ def test_negotiate_tab_renders_the_ladder_as_table_and_chart(page: Any) -> None:
 
 
 def test_deal_panel_shows_deal_health(page: Any) -> None:
-    page.get_by_role("tab", name="对话 Chat").click()
+    page.get_by_role("tab", name="对话").click()
     page.click("#deal-health-check")
     health = page.locator("#deal-health")
     health.get_by_text("Economic buyer", exact=False).or_(health.get_by_text("经济决策人")).first.wait_for()

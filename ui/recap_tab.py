@@ -48,7 +48,7 @@ def save_version(ctx: AppContext, result: Any, deal_text: str, notes: str) -> tu
 
 def restore_version(ctx: AppContext, deal_text: str, version: float | None) -> tuple[str, str, str]:
     try:
-        customer = deal_from_yaml(deal_text).customer
+        customer = deal_from_yaml(deal_text).who()
         record = DealVersions(ctx.settings.home_dir).restore(customer, int(version or 0))
     except (DealError, VersionError) as exc:
         return deal_text, problem_md(str(exc)), ""
@@ -56,7 +56,8 @@ def restore_version(ctx: AppContext, deal_text: str, version: float | None) -> t
     return deal_yaml(record.deal), message, _versions_md(ctx, customer)
 
 
-def build_recap_tab(ctx: AppContext) -> None:
+def build_recap_tab(ctx: AppContext) -> gr.Textbox:
+    """The tab's components and events; returns the notes box (the chat sends long pasted notes there)."""
     result = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320):
@@ -95,3 +96,4 @@ def build_recap_tab(ctx: AppContext) -> None:
         [deal_text, saved, versions],
         api_name="recap_restore",
     )
+    return notes

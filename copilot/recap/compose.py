@@ -66,7 +66,7 @@ def updated_deal(kb: KnowledgeBase, deal: Deal, result: RecapResult) -> tuple[di
 def follow_up_email(result: RecapResult, deal: Deal) -> str:
     """The email to the buyer: thanks, what was agreed, who does what by when, the next step."""
     w = Wording("recap", deal.lang)
-    lines = [w("email.subject", customer=deal.customer), "", w("email.greeting", customer=deal.customer), ""]
+    lines = [w("email.subject", customer=deal.who()), "", w("email.greeting", customer=deal.who()), ""]
     lines.append(w("email.thanks"))
     if result.decisions:
         lines += ["", w("email.agreed")] + [w("email.bullet", text=d.text) for d in result.decisions]

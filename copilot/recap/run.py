@@ -27,7 +27,7 @@ def recap(
     """The recap of `notes`; with a model, the email may be polished (personal data redacted per `settings`)."""
     started = time.perf_counter()
     items = extract(kb, deal, notes)
-    result = RecapResult(language=deal.lang, customer=deal.customer, notices=list(notices), **items)  # type: ignore[arg-type]
+    result = RecapResult(language=deal.lang, customer=deal.who(), notices=list(notices), **items)  # type: ignore[arg-type]
     data, changes = updated_deal(kb, deal, result)
     result = result.model_copy(update={"updated_deal": data, "changes": changes})
     email = follow_up_email(result, deal)

@@ -83,13 +83,13 @@ def _opening(deal: Deal, lang: str) -> str:
         who = f"（{audience}）" if audience else ""
         focus = f"围绕“{pain}”这个问题，" if pain else ""
         return (
-            f"感谢{deal.customer}{who}的时间。今天我们{focus}先确认贵方希望达到的可衡量目标，"
+            f"感谢{deal.who(lang)}{who}的时间。今天我们{focus}先确认贵方希望达到的可衡量目标，"
             f"再用同行业真实案例说明{scenario}场景里区块链能改变什么、不能改变什么，最后一起看分阶段计划和风险。"
         )
     who = f" ({audience})" if audience else ""
     focus = f' on "{pain}"' if pain else ""
     return (
-        f"Thank you, {deal.customer}{who}, for your time. Today we would like to focus{focus}: first confirm the "
+        f"Thank you, {deal.who(lang)}{who}, for your time. Today we would like to focus{focus}: first confirm the "
         f"measurable goal you want to reach, then show with real cases what blockchain changes in {scenario.lower()} "
         f"and what it does not, and finally walk through a phased plan and its risks together."
     )
@@ -142,7 +142,7 @@ def brief_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, lang: str, horizo
 
     result = BriefResult(
         language=lang,  # type: ignore[arg-type]
-        customer=deal.customer,
+        customer=deal.who(lang),
         opening=_opening(deal, lang),
         talking_points=talking_points,
         story=story,

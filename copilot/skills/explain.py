@@ -209,7 +209,7 @@ def _today(
         sep = "；" if lang == "zh" else "; "
         pains = sep.join(clause(p, lang) for p in deal.pains)
         key = "today_deal" if audience else "today_deal_noaudience"
-        parts.append(t[key].format(customer=deal.customer, audience=audience, pains=pains))
+        parts.append(t[key].format(customer=deal.who(lang), audience=audience, pains=pains))
     chosen = []
     used: set[int] = set()
     for i in _pick_pains(kb, deal, playbook, lang, set()):
@@ -449,7 +449,7 @@ def render_explain(result: ExplainResult, deal: Deal) -> str:
     t = _T[lang]
     sep = "：" if lang == "zh" else ": "
     audience = join_list(deal.audience, lang)
-    heading = f"# {t['title']}{sep}{deal.customer}"
+    heading = f"# {t['title']}{sep}{deal.who(lang)}"
     if audience:
         label = t["for"].format(audience=audience)
         heading += f"（{label}）" if lang == "zh" else f" ({label})"

@@ -245,7 +245,7 @@ def negotiate_offline(g: Grounding, deal: Deal, vendor: VendorProfile | None, la
     if negotiation is None or not negotiation.issues:
         result = NegotiationResult(
             language=lang,  # type: ignore[arg-type]
-            customer=deal.customer,
+            customer=deal.who(lang),
             has_negotiation=False,
             missing=w("missing"),
         )
@@ -281,7 +281,7 @@ def negotiate_offline(g: Grounding, deal: Deal, vendor: VendorProfile | None, la
     ]
     result = NegotiationResult(
         language=lang,  # type: ignore[arg-type]
-        customer=deal.customer,
+        customer=deal.who(lang),
         openings=openings,
         ladder=[_step(s, units, w, lang) for s in raw],
         walk_away=walk,
