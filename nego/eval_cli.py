@@ -36,6 +36,7 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
     if dataset is None:
         return
     from evals.cases import DatasetError, load_adversarial_cases, load_skill_cases
+    from evals.fit_suite import load_fit_cases
     from evals.meeting import MEETING_LOADERS
     from evals.negotiation import load_negotiation_cases
     from evals.retrieval import DatasetError as GoldDatasetError
@@ -46,6 +47,7 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
         "skills": load_skill_cases,
         "adversarial": load_adversarial_cases,
         "retrieval": load_gold,
+        "fit": load_fit_cases,
         "understanding": load_understanding_cases,
         "negotiation": load_negotiation_cases,
     }
@@ -60,7 +62,9 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
 def eval_run(
     suite: Annotated[
         str,
-        typer.Option("--suite", help="skills, adversarial, retrieval, understanding, negotiation, roleplay, recap."),
+        typer.Option(
+            "--suite", help="A suite: skills, adversarial, retrieval, understanding, negotiation, fit, roleplay, recap."
+        ),
     ],
     provider: Annotated[
         str, typer.Option("--provider", help="offline, or a configured provider for the copilot's model.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
+from copilot.reading.model import DealReading
 from copilot.results import BriefResult, Citation, TalkingPoint
 from copilot.skills.explain import explain_offline
 from copilot.skills.fit import fit_offline
@@ -19,6 +20,7 @@ from copilot.skills.objection import objection_offline
 from copilot.skills.passages import sources_section
 from copilot.skills.plan import plan_offline
 from copilot.skills.risks import risks_offline
+from copilot.skills.shaping import budget_next_step
 from copilot.vocabulary import SCENARIOS
 
 MAX_OBJECTIONS = 3
@@ -103,13 +105,20 @@ def _ids(citations: list[Citation]) -> list[str]:
     return out
 
 
-def brief_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, lang: str, horizon_months: int = 12) -> BriefResult:
+def brief_offline(
+    kb: KnowledgeBase,
+    g: Grounding,
+    deal: Deal,
+    lang: str,
+    horizon_months: int | None = 12,
+    reading: DealReading | None = None,
+) -> BriefResult:
     playbook = kb.playbook(deal.scenario)
     story_input = "\n".join(deal.pains + deal.goals) or playbook.pains[0].get(lang)
     story = explain_offline(kb, g, deal, story_input, lang)
     fit = fit_offline(kb, g, deal)
-    risks = risks_offline(kb, g, deal)
-    plan = plan_offline(kb, g, deal, horizon_months)
+    risks = risks_offline(kb, g, deal, reading)
+    plan = plan_offline(kb, g, deal, horizon_months, reading)
     objections = [objection_offline(kb, g, deal, o.objection.get(lang), lang) for o in playbook.objections]
     objections = objections[:MAX_OBJECTIONS]
 
@@ -152,7 +161,7 @@ def brief_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, lang: str, horizo
         plan=plan,
         fit=fit,
         discovery_questions=[q.get(lang) for q in playbook.discovery_questions],
-        next_steps=_NEXT_STEPS[deal.stage][lang],
+        next_steps=[*budget_next_step(reading), *_NEXT_STEPS[deal.stage][lang]],
         health=deal_health(kb, deal, lang),
         citations=g.citations,
         notices=[n for part in (story, fit, risks, plan, *objections) for n in part.notices],
