@@ -231,7 +231,7 @@ class Copilot:
             deal,
             deal.lang,
             text,
-            lambda g: explain_offline(self.kb, g, deal, text, deal.lang),
+            lambda g: explain_offline(self.kb, g, deal, text, deal.lang, self.vendor, self.read(deal).chain_type),
             lambda r: render_explain(r, deal),
             task_input=text,
             input_notices=[*prepared.notices, *notices],
@@ -313,12 +313,13 @@ class Copilot:
 
     def brief(self, deal: Deal, lang: str | None = None, horizon_months: int = 12) -> BriefResult:
         deal, notices = self._deal(deal, lang)
+        reading = self.read(deal)
         return self._run(
             "brief",
             deal,
             deal.lang,
             str(horizon_months),
-            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months),
+            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, self.vendor, reading),
             lambda r: render_brief(r, self.kb),
             task_input=f"horizon_months: {horizon_months}",
             input_notices=notices,

@@ -12,6 +12,10 @@ from copilot.deal import Deal, DealError, load_deal
 from copilot.export import FORMATS, export_brief
 from copilot.knowledge import KnowledgeError
 from copilot.results import BriefResult
+from copilot.skills.brief import appendices
+from copilot.skills.card import render_card
+from copilot.skills.notes import rep_notes_block
+from copilot.wording import Wording
 from ui.charts import milestone_gantt, risk_heatmap
 from ui.context import AppContext
 from ui.deal_form import DealForm, deal_form, deal_from_values, form_values, values_from_deal
@@ -42,13 +46,27 @@ def load_deal_file(path: str | None) -> tuple[str, Deal | None]:
     return f"已载入 / Loaded {safe_md(name)}", deal
 
 
+def brief_parts(brief: BriefResult) -> tuple[str, str, str]:
+    """(card, rep notes box, appendices) as Markdown: the card first, the rep's notes apart, the rest collapsed."""
+    if brief.card is None:
+        return "", "", brief.text
+    card = render_card(brief.card, brief.language, brief.customer, notes=False)
+    heading = Wording("card", brief.language)("heading.rep_notes")
+    notes = rep_notes_block(brief.card.rep_notes, heading) if brief.card.rep_notes else ""
+    body = "\n\n".join(f"## {title}\n{text}" for title, text in appendices(brief))
+    return card, notes, body
+
+
 def brief_outputs(ctx: AppContext, brief: BriefResult) -> tuple[Any, ...]:
-    """Markdown, the two figures and the three download paths of a brief."""
+    """Card, rep notes, appendices, the two figures and the three download paths of a brief."""
     folder = ctx.new_files_dir()
     stem = export_name(brief.customer)
     paths = [str(export_brief(brief, fmt, folder / f"{stem}.{fmt}")) for fmt in FORMATS]
+    card, notes, body = brief_parts(brief)
     return (
-        safe_md(brief.text),
+        safe_md(card),
+        safe_md(notes),
+        safe_md(body),
         risk_heatmap(brief.risks),
         milestone_gantt(brief.plan),
         *[gr.DownloadButton(value=p, interactive=True) for p in paths],
@@ -75,13 +93,12 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm) -> None:
                 download_md = gr.DownloadButton("Markdown (.md)", interactive=False, elem_id="download-md")
                 download_docx = gr.DownloadButton("Word (.docx)", interactive=False, elem_id="download-docx")
                 download_json = gr.DownloadButton("JSON (.json)", interactive=False, elem_id="download-json")
+            card_md = gr.Markdown("生成的准备卡会显示在这里 / The prep card appears here.", elem_id="brief-card")
+            rep_notes = gr.Markdown("", elem_id="brief-rep-notes", elem_classes=["rep-notes"])
             heatmap = gr.Plot(label="风险热力图 Risk heat map", elem_id="risk-heatmap")
             gantt = gr.Plot(label="里程碑 Milestones", elem_id="milestone-gantt")
-            brief_md = gr.Markdown(
-                "生成的简报会按章节显示在这里 / The brief appears here, section by section.",
-                elem_id="brief-text",
-                max_height=900,
-            )
+            with gr.Accordion("附录 Appendices", open=False, elem_id="brief-appendices"):
+                brief_md = gr.Markdown("", elem_id="brief-text", max_height=900)
 
     inputs = form.components()
 
@@ -114,13 +131,13 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm) -> None:
             deal = deal_from_values(values)
             result = ctx.copilot.brief(deal, horizon_months=int(horizon_months))
         except (DealError, KnowledgeError) as exc:
-            return (*[gr.skip()] * 6, "⚠ " + safe_md(str(exc)))
+            return (*[gr.skip()] * 8, "⚠ " + safe_md(str(exc)))
         return brief_outputs(ctx, result)
 
     generate.click(
         brief,
         [*inputs, horizon],
-        [brief_md, heatmap, gantt, download_md, download_docx, download_json, notices],
+        [card_md, rep_notes, brief_md, heatmap, gantt, download_md, download_docx, download_json, notices],
         api_name="brief",
         concurrency_id="copilot",
     )
