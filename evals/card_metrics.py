@@ -126,12 +126,21 @@ def story_units(story: ExplainResult) -> list[str]:
     return [b for b in (story.today, story.cost_today, story.what_changes, story.proof, story.what_it_means) if b]
 
 
+def lines(text: str) -> list[str]:
+    """The paragraphs and list items of a beat or point, without Markdown markup."""
+    return [x for x in (_MARKUP.sub("", line).strip() for line in text.splitlines()) if x]
+
+
 def fragment_rate(units: Sequence[str], lang: str, skill: str | None = "brief") -> MetricResult:
-    """Score 1 − share of fragment sentences among the units' sentences (a fragment fails the case)."""
-    all_sentences = [s for u in units for s in sentences(u)]
-    bad = [s for s in all_sentences if is_fragment(s, lang)]
-    problems = [f"fragment: {s[:60]!r}" for s in bad]
-    return _result("fragment_rate", 1.0 - len(bad) / len(all_sentences) if all_sentences else 1.0, problems, skill)
+    """Score 1 − share of fragments among the units' paragraphs and list items (a fragment fails the case).
+
+    A beat, talking point or list item is a fragment when it has no verb or fewer than 8 words / 12 汉字
+    ("Control, confidentiality and performance." as a "what changes").
+    """
+    items = [x for u in units for x in lines(u)]
+    bad = [x for x in items if is_fragment(x, lang)]
+    problems = [f"fragment: {x[:60]!r}" for x in bad]
+    return _result("fragment_rate", 1.0 - len(bad) / len(items) if items else 1.0, problems, skill)
 
 
 def duplicate_sentences(units: Sequence[str], skill: str | None = "brief") -> MetricResult:

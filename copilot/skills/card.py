@@ -64,18 +64,25 @@ class _Composer:
         self.story, self.plan, self.vendor, self.reading = story, plan, vendor, reading
         self.w = words(lang)
         self.notes: list[str] = []
+        self.fit_verdict = ""
 
     @property
     def budget(self) -> str:
         return budget_text(self.reading)
 
     def pain(self) -> str:
-        return clause(self.deal.pains[0], self.lang, lower=False) if self.deal.pains else ""
+        """The deal's pain closest to what the scenario's playbook is about (not merely the first one)."""
+        if not self.deal.pains:
+            return ""
+        typical = [p.get(self.lang) for p in self.kb.playbook(self.deal.scenario).pains]
+        best = similarity(self.kb, self.deal.pains, typical).max(axis=1)
+        index = max(range(len(self.deal.pains)), key=lambda i: (float(best[i]), -i))
+        return clause(self.deal.pains[index], self.lang, lower=False)
 
     def value(self) -> CardHighlight | None:
         case = next((c for c in self.story.citations if c.type == "case"), None)
-        if not self.deal.pains or case is None:
-            return None
+        if not self.deal.pains or case is None or self.fit_verdict == "not_fit":
+            return None  # no value claim where the fit check says a blockchain is not the answer
         point = self.w("highlight.value", customer=self.deal.customer, pain=self.pain())
         doc = self.kb.doc(case.doc_id)
         status = status_of(doc) if doc else ""
@@ -157,6 +164,7 @@ class _Composer:
         first = self.plan.phases[0]
         point = self.w(
             "highlight.closing",
+            customer=self.deal.customer,
             deliverable=clause(first.deliverables[0], self.lang, lower=False),
             kpi=first.kpis[0].name,
         )
@@ -199,7 +207,7 @@ def _first_measured(proof: str, title: str, lang: str) -> str:
     return sentences[1] if len(sentences) > 1 else (sentences[0] if sentences else "")
 
 
-def _questions(kb: KnowledgeBase, c: Cited, deal: Deal, lang: str) -> list[str]:
+def _questions(kb: KnowledgeBase, c: Cited, deal: Deal, lang: str, asked: str) -> list[str]:
     """Three questions: the stage's own first (after discovery), then the playbook's closest to the deal."""
     w = words(lang)
     out: list[str] = []
@@ -213,7 +221,7 @@ def _questions(kb: KnowledgeBase, c: Cited, deal: Deal, lang: str) -> list[str]:
         if len(out) >= MAX_QUESTIONS:
             break
         grounded = c.grounded(playbook.id, questions[i], [deal.text()])
-        if grounded and grounded not in out:
+        if grounded and grounded not in out and grounded not in asked:  # the story may ask it already
             out.append(grounded)
     return out
 
@@ -253,6 +261,7 @@ def build_card(
     w = words(lang)
     c = Cited(g)
     composer = _Composer(kb, c, deal, lang, story, plan, vendor, reading)
+    composer.fit_verdict = fit.verdict
     pain = composer.pain() or (clause(deal.goals[0], lang, lower=False) if deal.goals else deal.customer)
     goal_text = clause(deal.goals[0], lang, lower=False) if deal.goals else pain
     goal = w(f"goal.{deal.stage}", customer=deal.customer, pain=pain, goal=goal_text)
@@ -276,7 +285,7 @@ def build_card(
         goal=goal,
         highlights=highlights,
         top_risks=top_risks,
-        questions=_questions(kb, c, deal, lang),
+        questions=_questions(kb, c, deal, lang, story.today),
         next_step=_next_step(deal, lang, reading),
         fit_line=fit_line,
         rep_notes=unique(notes),

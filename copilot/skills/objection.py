@@ -24,7 +24,7 @@ from copilot.grounding import Grounding
 from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import ObjectionResult
-from copilot.skills.notes import rep_notes_block
+from copilot.skills.notes import rep_notes_block, split_rep_only
 from copilot.skills.passages import Cited, end_sentence, lower_first, similarity, sources_section
 from copilot.text.lang import detect_language
 from copilot.understand import Classification, Understanding
@@ -216,9 +216,6 @@ def objection_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, objection: st
     glue = "" if lang == "zh" else " "
     tie = w(f"tie.{concern}", **_deal_vars(deal, lang))
     notes: list[str] = []
-    if found.neighbours:
-        top = found.neighbours[0]
-        notes.append(w("note_class", example=top.text, confidence=f"{found.confidence:.2f}"))
     if found.unsure:
         concern_text = w("unsure_line", label=label, other=other_label)
         question = w(
@@ -234,6 +231,8 @@ def objection_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, objection: st
         concern_text = w("concern_line", label=label, description=concern_description(concern, lang))
         response = glue.join([response, tie])
         question = w(f"question.{concern}", **_deal_vars(deal, lang))
+    response, inline = split_rep_only(response, w.all("rep_only_markers"), lang)
+    notes += inline
 
     result = ObjectionResult(
         language=lang,  # type: ignore[arg-type]

@@ -149,8 +149,9 @@ def changes_beat(
         plain = c.grounded(m.entry.id, m.entry.plain.get(lang), inp)
         if plain:
             parts.append(w("changes_term", term=m.surface, plain=end_sentence(plain, lang)))
-            avoid = m.entry.avoid_when.get(lang)
-            notes.append(w("note_avoid", term=m.surface, note=avoid))
+            avoid = c.grounded(m.entry.id, m.entry.avoid_when.get(lang), inp)
+            if avoid:
+                notes.append(w("note_avoid", term=m.surface, note=avoid))
     return glue(lang).join(parts), notes
 
 
@@ -255,10 +256,11 @@ def proof_beat(
     status = status_of(doc)
     head = w("proof_case", title=doc.meta.title(lang), status=w(f"status.{status}") if status else "")
     notes = []
-    note = do_not_note(doc, lang)
+    note = c.grounded(doc.id, do_not_note(doc, lang), inp) or ""
     if note:
         notes.append(w("note_do_not", title=doc.meta.title(lang), note=note))
-    notes += [w("note_unverified", line=line) for line in measured_lines(doc, lang) if unverified(line, lang)][:2]
+    doubtful = [line for line in measured_lines(doc, lang) if unverified(line, lang)][:2]
+    notes += [w("note_unverified", line=line) for line in doubtful if c.grounded(doc.id, line, inp)]
     text = glue(lang).join(p for p in (lead, head, *kept, w("proof_caveat")) if p)
     return text, notices, notes
 
