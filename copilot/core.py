@@ -11,6 +11,12 @@ question) and the deal's own words are cleaned and cut to
 retrieval on a whole pasted document is slow and no better. Each cut or
 clean-up is reported in a notice on the result; an empty chat message gets a
 message and no skill runs.
+
+Streaming (`chat`, `stream`): offline, the finished text is sent in pieces. In LLM
+mode the model's draft is sent as it writes it ("text" events, token by token over
+SSE); once it is finished and checked, a "replace" event carries the answer to show
+instead (the rendered result; the offline one when the draft failed its checks, with
+a notice saying the streamed text was replaced).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from copilot.deal import Deal
 from copilot.grounding import Grounding
@@ -27,11 +33,11 @@ from copilot.inputs import PreparedText, fit_deal, prepare_text
 from copilot.knowledge import KnowledgeBase
 from copilot.reading.build import read_deal
 from copilot.reading.model import DealReading
+from copilot.replies import PREVIEW, ChatEvent, stream_events
 from copilot.results import (
     AnyResult,
     AskResult,
     BriefResult,
-    Citation,
     ExplainResult,
     FitResult,
     Notice,
@@ -57,7 +63,6 @@ from copilot.validators import check_jargon, validate
 from copilot.vendor import VendorProfile, load_vendor
 
 R = TypeVar("R", bound=SkillResult)
-STREAM_PIECE_CHARS = 24
 QUOTE_SHOWN_CHARS = 300
 """An answer quotes the user's question or objection up to this length: it must not echo a pasted document."""
 EMPTY_MESSAGE = "消息是空的（或只有空白和不可见字符），请输入问题 / The message is empty (or only blanks and invisible characters): type a question first"  # noqa: E501
@@ -70,19 +75,6 @@ class ChatTurn(BaseModel):
 
     role: Literal["user", "assistant"]
     content: str
-
-
-class ChatEvent(BaseModel):
-    """What `Copilot.chat` yields: the UI and the REPL render these as they arrive."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["route", "text", "citations", "notice", "result", "done"]
-    skill: Route | None = None
-    text: str | None = None
-    citations: list[Citation] = Field(default_factory=list)
-    notice: Notice | None = None
-    result: Any = None
 
 
 class Copilot:
@@ -184,6 +176,7 @@ class Copilot:
             render=render,
             validate_fn=lambda r: self._problems(r, grounding),
             settings=self.settings,
+            stream=PREVIEW.get(),
         )
         usage = result.usage.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 1)})
         if result.mode == "llm":
@@ -342,16 +335,27 @@ class Copilot:
         decision = route(text)
         lang = detect_language(text, default=deal.lang)
         yield ChatEvent(kind="route", skill=decision.skill)
-        result = self._dispatch(decision.skill, text, history, self._in(deal, lang), lang)
+        answered: list[AnyResult] = []
+        yield from self.stream(
+            lambda: self._dispatch(decision.skill, text, history, self._in(deal, lang), lang), answered.append
+        )
+        result = answered[0]
         if prepared.notices:
             result = result.model_copy(update={"notices": [*prepared.notices, *result.notices]})
-        for start in range(0, len(result.text), STREAM_PIECE_CHARS):
-            yield ChatEvent(kind="text", text=result.text[start : start + STREAM_PIECE_CHARS])
         yield ChatEvent(kind="citations", citations=result.citations)
         for notice in result.notices:
             yield ChatEvent(kind="notice", notice=notice)
         yield ChatEvent(kind="result", skill=decision.skill, result=result)
         yield ChatEvent(kind="done")
+
+    def stream(self, call: Callable[[], R], done: Callable[[R], None]) -> Iterator[ChatEvent]:
+        """Run one skill call (`call`, e.g. `lambda: copilot.ask(q)`) and yield its reply as "text" events.
+
+        Offline the finished text comes in pieces. In LLM mode the model's draft comes as it is written
+        (the call runs in a worker thread; its tokens arrive through a queue), then one "replace" event
+        with the checked result's text. `done` receives the result before the last event is yielded.
+        """
+        return stream_events(call, done, llm=self.model is not None)
 
     def _dispatch(self, skill: Route, text: str, history: Sequence[ChatTurn], deal: Deal, lang: str) -> AnyResult:
         if skill == "brief":

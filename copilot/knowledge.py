@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from copilot.corpus.lexicons import IndustryLexicon, Regime
 from copilot.corpus.loader import load_corpus
 from copilot.corpus.models import Document, GlossaryEntry, PlaybookEntry, RiskEntry
 from copilot.index.models import Hit, SearchFilters
@@ -48,7 +49,17 @@ class KnowledgeBase:
     model. The index itself is not changed.
     """
 
-    def __init__(self, documents: list[Document], retriever: Retriever) -> None:
+    def __init__(
+        self,
+        documents: list[Document],
+        retriever: Retriever,
+        industries: list[IndustryLexicon] | None = None,
+        regimes: list[Regime] | None = None,
+    ) -> None:
+        self.industries = list(industries or [])
+        """Industry lexicons (corpus/industries): copilot.reading matches a deal's industry to one."""
+        self.regimes = list(regimes or [])
+        """Compliance regimes (corpus/regimes.yaml) with the policy covering each, when the corpus has it."""
         cleaned = (_without_injections(d) for d in documents)
         self.documents = {d.id: d for d in cleaned if d is not None}
         self.retriever = retriever
@@ -65,7 +76,7 @@ class KnowledgeBase:
         store = store or ChunkStore.open(settings)
         if store.count() == 0:
             raise KnowledgeError(f"the index at {store.where} is empty: run `nego index` first")
-        return cls(loaded.documents, Retriever(store))
+        return cls(loaded.documents, Retriever(store), loaded.industries, loaded.regimes)
 
     # -- typed access -----------------------------------------------------------------------------
     def doc(self, doc_id: str) -> Document | None:

@@ -160,6 +160,10 @@ class AdversarialCase(Strict):
 
 
 def dataset_sha256(path: Path) -> str:
+    if path.is_dir():
+        from evals.understanding import directory_sha256
+
+        return directory_sha256(path)
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -298,5 +302,10 @@ def datasets_dir() -> Path:
 
 
 def default_dataset(suite: str) -> Path:
-    names = {"skills": "skills.yaml", "adversarial": "adversarial.yaml", "retrieval": "retrieval.jsonl"}
+    names = {
+        "skills": "skills.yaml",
+        "adversarial": "adversarial.yaml",
+        "retrieval": "retrieval.jsonl",
+        "understanding": "understanding",
+    }
     return datasets_dir() / names[suite]

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Suite = Literal["skills", "adversarial", "retrieval"]
-SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval")
+Suite = Literal["skills", "adversarial", "retrieval", "understanding"]
+SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "understanding")
 CaseStatus = Literal["pass", "fail", "error"]
 
 

@@ -45,6 +45,7 @@ from evals.recording import RecordingKnowledgeBase
 from evals.report import render_report
 from evals.retrieval import load_gold
 from evals.summary import summarise, summary_markdown
+from evals.understanding import load_understanding_cases, run_understanding_case
 
 RESULTS = "results.jsonl"
 MANIFEST = "run.json"
@@ -193,6 +194,8 @@ def load_suite(config: RunConfig) -> list[Any]:
         cases = load_skill_cases(path)
     elif config.suite == "adversarial":
         cases = load_adversarial_cases(path)
+    elif config.suite == "understanding":
+        cases = load_understanding_cases(path)
     else:
         cases = load_gold(path)
     return list(cases[: config.limit] if config.limit else cases)
@@ -203,6 +206,8 @@ def _runner(config: RunConfig, engine: Engine) -> Callable[[Any, int], CaseResul
         return lambda case, index: run_skill_case(engine, case, index)
     if config.suite == "adversarial":
         return lambda case, index: run_adversarial_case(engine, case, index)
+    if config.suite == "understanding":
+        return lambda case, index: run_understanding_case(engine.kb, case, index)
     return lambda case, index: run_retrieval_case(engine, case, index)
 
 

@@ -8,105 +8,39 @@ imported inside commands so `nego --help` stays fast.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Collection
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from copilot.settings import ConfigFileError, Settings
+from copilot.settings import Settings
 from copilot.vocabulary import DOC_TYPES, LANGUAGES, REGIONS, SCENARIOS
-
-app = typer.Typer(
-    name="nego",
-    help="Negotiation copilot for blockchain solution sales (zh/en, offline by default).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from nego.base import (
+    AudienceOpt,
+    ConfigOpt,
+    CustomerOpt,
+    DealOpt,
+    GoalOpt,
+    JsonOpt,
+    LangOpt,
+    PainOpt,
+    ProviderOpt,
+    RegionOpt,
+    ScenarioOpt,
+    StageOpt,
+    _check_choice,
+    _deal,
+    app,
+    eval_app,
+    fail,
+    load_settings,
+    open_store,
 )
-eval_app = typer.Typer(help="Evaluations.", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
-
-
-def _setting_source(name: str, config: Path | None) -> str:
-    """Where a bad setting came from, for the message: its NEGO_* variable, else the config file."""
-    env = f"NEGO_{name.upper()}"
-    if env in os.environ:
-        return env
-    path = config or (Path(os.environ["NEGO_CONFIG"]) if os.environ.get("NEGO_CONFIG") else None)
-    if path is None:
-        home = Path(os.environ.get("NEGO_HOME", "~/.nego")).expanduser()
-        path = home / "config.toml" if (home / "config.toml").is_file() else None
-    return f"{path}: {name}" if path is not None else name
-
-
-def _check_home(settings: Settings) -> None:
-    """The data folder must be a folder we can write: say so now, not as a failure deep in Chroma or SQLite."""
-    home = settings.home_dir
-    if home.exists() and not home.is_dir():
-        fail(f"data folder {home} (NEGO_HOME) is a file, not a folder")
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"data folder {home} (NEGO_HOME) cannot be created: {exc.strerror}")
-    if not os.access(home, os.W_OK | os.X_OK):
-        fail(f"data folder {home} (NEGO_HOME) is not writable")
-
-
-def load_settings(config: Path | None) -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        settings = Settings.load(config_file=config)
-    except ConfigFileError as exc:
-        fail(str(exc))
-    except ValidationError as exc:
-        details = []
-        for e in exc.errors():
-            name = ".".join(str(p) for p in e["loc"])
-            got = f" (got {e['input']!r})" if e["type"] == "literal_error" else ""
-            details.append(f"{_setting_source(name, config)}: {e['msg']}{got}")
-        fail(f"invalid settings: {'; '.join(details)}")
-    _check_home(settings)
-    return settings
-
-
-def open_store(settings: Settings, recover: bool = False) -> Any:
-    """The index store, or a clear error (never a traceback) when it cannot be opened.
-
-    `recover` (`nego index`): a damaged embedded index is moved aside and a new one is built.
-    """
-    from copilot.index.store import ChunkStore, IndexUnavailableError
-
-    try:
-        store = ChunkStore.open(settings, recover=recover)
-    except IndexUnavailableError as exc:
-        fail(str(exc))
-    if store.moved_aside is not None:
-        typer.secho(
-            f"{store.damage}: moved it aside to {store.moved_aside} (delete it once the new index works); "
-            "indexing the corpus again",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
-    return store
-
-
-def _check_choice(name: str, value: str | None, allowed: Collection[str]) -> None:
-    if value is not None and value not in allowed:
-        fail(f"--{name}: unknown value {value!r}; choose one of: {', '.join(allowed)}")
-
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (default: NEGO_HOME/config.toml).")]
+from nego.output import emit, finish, print_notices, show_event, stream_result
 
 
 @app.command()
@@ -221,78 +155,32 @@ def eval_retrieval(
         typer.echo(format_table(report))
 
 
-# -- the copilot's skills ----------------------------------------------------------------------------
-DealOpt = Annotated[Path | None, typer.Option("--deal", help="Deal file (YAML or JSON).")]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="Output language: zh or en (default: the deal's).")]
-ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", help="offline, or a configured provider (openai, deepseek, qwen…).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON.")]
-ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Scenario key (when no --deal).")]
-CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer name (when no --deal).")]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="Region key (when no --deal).")]
-PainOpt = Annotated[list[str] | None, typer.Option("--pain", help="A pain in the buyer's words (repeatable).")]
-GoalOpt = Annotated[list[str] | None, typer.Option("--goal", help="A goal, with the buyer's numbers (repeatable).")]
-AudienceOpt = Annotated[list[str] | None, typer.Option("--audience", help="A role at the table (repeatable).")]
-StageOpt = Annotated[str | None, typer.Option("--stage", help="discovery, proposal, negotiation or closing.")]
-
-
-def _deal(
-    deal_file: Path | None,
-    scenario: str | None,
-    customer: str | None = None,
-    region: str | None = None,
-    pains: list[str] | None = None,
-    goals: list[str] | None = None,
-    audience: list[str] | None = None,
-    stage: str | None = None,
-    required: bool = True,
-) -> Any:
-    from copilot.deal import DealError, deal_from_data, load_deal
-
-    try:
-        if deal_file is not None:
-            return load_deal(deal_file)
-        if scenario is None:
-            if required:
-                fail("give a deal: --deal FILE, or at least --scenario KEY")
-            return None
-        data: dict[str, object] = {"scenario": scenario}
-        for key, value in (("customer", customer), ("region", region), ("stage", stage)):
-            if value is not None:
-                data[key] = value
-        for key, values in (("pains", pains), ("goals", goals), ("audience", audience)):
-            if values:
-                data[key] = values
-        return deal_from_data(data, "command line")
-    except DealError as exc:
-        fail(str(exc))
-
-
-def _copilot(config: Path | None, provider: str | None, lang: str | None) -> Any:
+def _copilot(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None = None) -> Any:
     from copilot.core import Copilot
     from copilot.index.store import IndexUnavailableError
     from copilot.knowledge import KnowledgeError
+    from copilot.vendor import VendorError
 
     _check_choice("lang", lang, LANGUAGES)
     settings = load_settings(config)
+    if vendor is not None:
+        settings = settings.model_copy(update={"vendor_file": vendor})
     if provider is not None:
         allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
         _check_choice("provider", provider, allowed)
         settings = settings.model_copy(update={"provider": provider})
     try:
         return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError) as exc:
+    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
         fail(str(exc))
 
 
-def _emit(result: Any, as_json: bool) -> None:
-    for notice in result.notices:
-        typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
-    if as_json:
-        typer.echo(result.model_dump_json(indent=2))
+def _show(copilot: Any, call: Callable[[Any], Any], as_json: bool) -> None:
+    """Print one skill's result; in LLM mode (not --json) the model's draft streams as it is written."""
+    if as_json or copilot.mode == "offline":
+        emit(call(copilot), as_json)
     else:
-        typer.echo(result.text)
+        stream_result(copilot, lambda: call(copilot))
 
 
 @app.command()
@@ -309,7 +197,7 @@ def ask(
     if _blank(question):
         fail("the question is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, required=False)
-    _emit(_copilot(config, provider, lang).ask(question, deal, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.ask(question, deal, lang), as_json)
 
 
 @app.command()
@@ -332,7 +220,7 @@ def explain(
     if _blank(text):
         fail("the text to explain is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).explain(deal, text, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.explain(deal, text, lang), as_json)
 
 
 @app.command()
@@ -352,7 +240,7 @@ def risks(
 ) -> None:
     """A risk checklist: likelihood and impact, mitigation, owner, warning signals, evidence."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).risks(deal, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.risks(deal, lang), as_json)
 
 
 @app.command()
@@ -373,7 +261,7 @@ def plan(
 ) -> None:
     """Phased milestones with KPIs (the buyer's own numbers where given) and tasks on both sides."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).plan(deal, horizon, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.plan(deal, horizon, lang), as_json)
 
 
 @app.command()
@@ -393,7 +281,7 @@ def fit(
 ) -> None:
     """Does this problem need a blockchain at all? A verdict, reasons, and what to offer instead."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _emit(_copilot(config, provider, lang).fit(deal, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.fit(deal, lang), as_json)
 
 
 @app.command()
@@ -412,7 +300,7 @@ def objection(
     if _blank(text):
         fail("the objection is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region)
-    _emit(_copilot(config, provider, lang).objection(deal, text, lang), as_json)
+    _show(_copilot(config, provider, lang), lambda c: c.objection(deal, text, lang), as_json)
 
 
 @app.command()
@@ -484,18 +372,23 @@ def chat(
         message = line.strip()
         if not message:
             continue
-        reply: list[str] = []
+        shown, reply = "", ""
         for event in copilot.chat(message, history, deal):
-            if event.kind == "text" and event.text:
-                reply.append(event.text)
-                typer.echo(event.text, nl=False)
-            elif event.kind == "notice" and event.notice:
-                typer.secho(f"\n[{event.notice.kind}] {event.notice.message}", fg=typer.colors.YELLOW, err=True)
-        typer.echo("")
-        history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content="".join(reply))]
+            if event.kind == "replace" and event.result is not None:
+                finish(event.result, shown)  # LLM mode, the checked answer: the draft's sources, or a correction
+                reply = event.result.text
+            elif event.kind in ("text", "replace"):
+                shown = show_event(event, shown)
+            elif event.kind == "notice" and event.notice and copilot.mode == "offline":
+                print_notices([event.notice], newline_first=True)
+        if copilot.mode == "offline":
+            typer.echo("")
+            reply = shown
+        history += [ChatTurn(role="user", content=message), ChatTurn(role="assistant", content=reply)]
 
 
-from nego import eval_cli as _eval_cli  # noqa: E402,F401
+from nego import deal_cli as _deal_cli  # noqa: E402,F401  (registers `nego deal check`)
+from nego import eval_cli as _eval_cli  # noqa: E402,F401  (registers `nego eval run|compare|…`)
 from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from evals.models import SUITES
-from nego.cli import ConfigOpt, _check_choice, eval_app, fail, load_settings
+from nego.base import ConfigOpt, _check_choice, eval_app, fail, load_settings
 
 PROVIDERS = ("offline", "openai", "deepseek", "qwen", "vllm", "ollama", "llamacpp", "custom")
 
@@ -38,8 +38,14 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
     from evals.cases import DatasetError, load_adversarial_cases, load_skill_cases
     from evals.retrieval import DatasetError as GoldDatasetError
     from evals.retrieval import load_gold
+    from evals.understanding import load_understanding_cases
 
-    loaders = {"skills": load_skill_cases, "adversarial": load_adversarial_cases, "retrieval": load_gold}
+    loaders = {
+        "skills": load_skill_cases,
+        "adversarial": load_adversarial_cases,
+        "retrieval": load_gold,
+        "understanding": load_understanding_cases,
+    }
     try:
         loaders[suite](dataset)
     except (DatasetError, GoldDatasetError) as exc:
@@ -48,7 +54,7 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
 
 @eval_app.command("run")
 def eval_run(
-    suite: Annotated[str, typer.Option("--suite", help="skills, adversarial or retrieval.")],
+    suite: Annotated[str, typer.Option("--suite", help="skills, adversarial, retrieval or understanding.")],
     provider: Annotated[
         str, typer.Option("--provider", help="offline, or a configured provider for the copilot's model.")
     ] = "offline",

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from nego.cli import ConfigOpt, app, fail, load_settings, open_store
+from nego.base import ConfigOpt, app, fail, load_settings, open_store
 
 
 @app.command()

@@ -51,6 +51,20 @@ class ReplyJSON:
 
 
 @dataclass(frozen=True)
+class Trickle:
+    """A structured answer streamed `piece_chars` characters at a time, `interval_s` apart (like a real model).
+
+    Each piece's send time (time.monotonic()) is appended to `server.sent_at`, so a test can tell
+    whether the client showed the first token before the server sent the last one. Not streamed
+    when the request does not ask for a stream (then it is a plain ReplyJSON).
+    """
+
+    data: Any
+    interval_s: float = 0.03
+    piece_chars: int = 6
+
+
+@dataclass(frozen=True)
 class Status:
     """An HTTP error status, e.g. 429 with a Retry-After header, or 500."""
 
@@ -103,7 +117,7 @@ class Respond:
     make: Callable[[dict[str, Any]], Behaviour]
 
 
-Behaviour = Reply | ReplyJSON | Status | Unauthorized | Delay | Cut | InvalidJSON | Refusal | Respond
+Behaviour = Reply | ReplyJSON | Trickle | Status | Unauthorized | Delay | Cut | InvalidJSON | Refusal | Respond
 
 
 @dataclass(frozen=True)
@@ -194,6 +208,8 @@ class OpenAIServer:
         self._script: deque[Behaviour] = deque()
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
+        self.sent_at: list[float] = []
+        """When each piece of a Trickle stream was sent (time.monotonic())."""
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -208,6 +224,7 @@ class OpenAIServer:
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.sent_at.clear()
 
     @property
     def pending(self) -> int:
@@ -327,6 +344,10 @@ class OpenAIServer:
         if isinstance(behaviour, Refusal):
             message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": behaviour.message}
             return JSONResponse(_completion(body, message, "stop", _usage(body, (0, 0), behaviour.message)))
+        if isinstance(behaviour, Trickle):
+            if not stream or _tool_name(body) is not None:
+                return await self._serve(ReplyJSON(behaviour.data), body, request)
+            return _sse(self._trickle(body, behaviour))
         if isinstance(behaviour, ReplyJSON):
             text = json.dumps(behaviour.data, ensure_ascii=False)
             usage = _usage(body, behaviour.usage, text)
@@ -368,6 +389,16 @@ class OpenAIServer:
                 "usage": usage,
             }
             yield f"data: {json.dumps(data)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    async def _trickle(self, body: dict[str, Any], behaviour: Trickle) -> AsyncIterator[str]:
+        text = json.dumps(behaviour.data, ensure_ascii=False)
+        yield _chunk(body, {"role": "assistant", "content": ""})
+        for piece in _pieces(text, behaviour.piece_chars):
+            await asyncio.sleep(behaviour.interval_s)
+            yield _chunk(body, {"content": piece})
+            self.sent_at.append(time.monotonic())
+        yield _chunk(body, {}, "stop")
         yield "data: [DONE]\n\n"
 
     async def _cut_stream(self, body: dict[str, Any], text: str) -> AsyncIterator[str]:

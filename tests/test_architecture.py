@@ -50,3 +50,44 @@ def test_importing_the_core_loads_no_ui_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == ""
+
+
+NEGO = CORE.parent / "nego"
+
+
+def nego_graph() -> dict[str, set[str]]:
+    """Module -> the nego modules it imports (at any depth of the file, lazily imported ones included)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(NEGO.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "nego":
+                found.update(f"nego.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("nego."):
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("nego."))
+        graph[f"nego.{path.stem}"] = found
+    return graph
+
+
+def test_the_cli_has_no_import_circle_and_command_modules_share_one_base() -> None:
+    graph = nego_graph()
+    assert graph["nego.base"] == set(), "the base depends on no command module"
+    for module in ("nego.eval_cli", "nego.ui_cli"):
+        assert graph[module] <= {"nego.base"}, f"{module} imports {graph[module]}"
+    # No cycle anywhere (depth-first search over the import graph).
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph.get(node, set()):
+            assert state.get(nxt) != 1, f"import circle: {' -> '.join([*path, node, nxt])}"
+            if nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = 2
+
+    for node in graph:
+        if node not in state:
+            visit(node, [])

@@ -154,8 +154,8 @@ def stream_reply(
     last_redraw = time.monotonic()
     try:
         for event in ctx.copilot.chat(text, _history_turns(detail), deal):
-            if event.kind == "text" and event.text:
-                reply += event.text
+            if event.kind in ("text", "replace") and event.text is not None:
+                reply = event.text if event.kind == "replace" else reply + event.text  # replace: the checked answer
                 now = time.monotonic()
                 if now - last_flush >= FLUSH_INTERVAL_S:
                     history.save_partial(reply_id, reply)

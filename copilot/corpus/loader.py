@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from pydantic import ValidationError
 from copilot.corpus.models import ENTRY_MODELS, Document, MarkdownMeta
 from copilot.corpus.render import render_sections
 from copilot.corpus.yaml_lines import YamlSyntaxError, compose, construct, line_of
+
+if TYPE_CHECKING:
+    from copilot.corpus.lexicons import IndustryLexicon, Regime
 
 MAX_FILE_BYTES = 2_000_000
 """A corpus document larger than this is refused: it is not a document but a dump."""
@@ -31,8 +34,10 @@ MIN_SECTION_CHARS = 40
 SECTION_HEADINGS = {"zh": "## 中文", "en": "## English"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 YAML_SUFFIXES = {".yaml", ".yml"}
-IGNORED_NAMES = {"README.md", "readme.md", "audit-allowlist.yaml"}
-"""Documentation and the audit allow-list live beside the corpus but are not documents."""
+IGNORED_NAMES = {"README.md", "readme.md", "audit-allowlist.yaml", "regimes.yaml"}
+"""Documentation, the audit allow-list and the compliance-regime list live beside the corpus but are not documents."""
+LEXICON_DIRS = {"industries"}
+"""Folders of lexicons (read by copilot.reading), not indexed documents."""
 
 
 @dataclass(frozen=True, order=True)
@@ -52,6 +57,10 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     claimants: dict[str, list[str]] = field(default_factory=dict)
     """For an id declared by more than one file: every file declaring it, in load order."""
+    industries: list[IndustryLexicon] = field(default_factory=list)
+    """Industry lexicons (corpus/industries/*.yaml): reference data, not documents (copilot.corpus.lexicons)."""
+    regimes: list[Regime] = field(default_factory=list)
+    """Compliance regimes (corpus/regimes.yaml): reference data, not documents."""
 
     def by_id(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
@@ -231,12 +240,24 @@ def corpus_files(root: Path) -> list[Path]:
     return sorted(
         p
         for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in suffixes and p.name not in IGNORED_NAMES and not p.name.startswith(".")
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and p.name not in IGNORED_NAMES
+        and not p.name.startswith(".")
+        and not LEXICON_DIRS.intersection(p.relative_to(root).parts[:-1])
     )
 
 
-def load_corpus(root: Path) -> LoadResult:
-    """Load every document under `root`; the first of two documents with one id wins."""
+def load_corpus(
+    root: Path, load: Callable[[Path, str], tuple[list[Document], list[Problem]]] | None = None
+) -> LoadResult:
+    """Load every document under `root`; the first of two documents with one id wins.
+
+    The reference data (industry lexicons, regimes) is validated and loaded beside the documents.
+    `load` reads one file (default `load_file`): the indexer passes a cached reader.
+    """
+    from copilot.corpus.lexicons import load_industries, load_regimes
+
     result = LoadResult()
     if not root.is_dir():
         result.problems.append(Problem(str(root), 1, "corpus", "directory not found"))
@@ -244,7 +265,7 @@ def load_corpus(root: Path) -> LoadResult:
     seen: dict[str, Document] = {}
     for path in corpus_files(root):
         rel = path.relative_to(root).as_posix()
-        docs, problems = load_file(path, rel)
+        docs, problems = (load or load_file)(path, rel)
         result.problems.extend(problems)
         for doc in docs:
             first = seen.get(doc.id)
@@ -258,4 +279,8 @@ def load_corpus(root: Path) -> LoadResult:
                 continue
             seen[doc.id] = doc
             result.documents.append(doc)
+    result.industries, problems = load_industries(root)
+    result.problems.extend(problems)
+    result.regimes, problems = load_regimes(root, set(seen))
+    result.problems.extend(problems)
     return result

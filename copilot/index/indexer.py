@@ -11,10 +11,19 @@ one thing this ordering cannot protect: a kill while Chroma persists its vector
 index leaves those files torn; the store detects that when it is opened and
 `nego index` moves it aside and indexes anew (copilot/index/integrity.py).
 tests/test_crash_recovery.py kills real runs at each of these points.
+
+Nothing changed, nothing done: after a complete run the index state records the
+corpus scan's digest (every file's path, size and modification time), the chunking
+fingerprint and the store's version (its write number); a run that finds all three as
+recorded returns at once, without reading the corpus or the store's chunks. Otherwise
+only changed files are parsed (copilot/index/corpus_cache.py), the store's manifest
+is read in one query (copilot/index/chroma_sqlite.py), and the tokenizer is loaded only
+when something has to be chunked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -22,9 +31,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from copilot.corpus.loader import LoadResult, load_corpus
+from copilot.corpus.loader import LoadResult
 from copilot.corpus.models import Document
 from copilot.corpus.references import check_references
+from copilot.index.corpus_cache import CACHE_FILE, CorpusCache, CorpusScan
 from copilot.index.models import IndexReport, IndexStatus
 from copilot.index.store import CHUNKER_VERSION, ChunkRow, ChunkStore, DocState, state_file
 from copilot.settings import Settings
@@ -101,15 +111,24 @@ def index_corpus(
     """Bring the store in line with the corpus; return what was done."""
     started = time.perf_counter()
     root = corpus_dir or settings.corpus_path
-    loaded = load_corpus(root)
+    scan = CorpusScan.of(root)
+    fingerprint = _fingerprint(settings, store)
+    if not rebuild:
+        unchanged = _unchanged_report(settings, store, scan, fingerprint)
+        if unchanged is not None:
+            if strict and unchanged.problems:
+                raise StrictIndexError(unchanged.problems)
+            unchanged.seconds = time.perf_counter() - started
+            return unchanged
+    cache = CorpusCache(settings.index_dir / CACHE_FILE)
+    loaded = cache.load(scan)
     problems = [str(p) for p in sorted(loaded.problems + check_references(loaded.documents))]
     if strict and problems:
         raise StrictIndexError(problems)
     if rebuild:
         store.reset()
 
-    fingerprint = _fingerprint(settings, store)
-    chunker = Chunker(settings.chunk_max_tokens, settings.tokenizer_encoding)
+    chunker: Chunker | None = None  # loading the tokenizer costs ~0.5 s: only when something is chunked
     manifest = store.manifest()
     held = _held_documents(loaded, manifest)
     report = IndexReport(documents=len(loaded.documents), problems=problems + list(held.values()))
@@ -147,7 +166,8 @@ def index_corpus(
 
     pending_chunks = 0
     for doc, key, existed in todo:
-        rows = chunk_document(doc, chunker, key)
+        chunker = chunker or Chunker(settings.chunk_max_tokens, settings.tokenizer_encoding)
+        rows = chunk_document(cache.full(doc, root), chunker, key)
         batch.append((doc, key, existed, rows))
         pending_chunks += len(rows)
         if pending_chunks >= EMBED_BATCH_CHUNKS:
@@ -172,9 +192,28 @@ def index_corpus(
     report.removed = len(removed_docs)
     report.chunks = store.count()
     report.seconds = time.perf_counter() - started
-    if report.added or report.updated or report.removed or rebuild or not state_file(settings).exists():
-        _write_state(settings, report)
+    _write_state(settings, report, scan, fingerprint, store.version(), rebuild)
     return report
+
+
+def _unchanged_report(settings: Settings, store: ChunkStore, scan: CorpusScan, fingerprint: str) -> IndexReport | None:
+    """The last complete run's report when the corpus files, the settings and the store are as it left them."""
+    try:
+        state = json.loads(state_file(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    saved = state.get("corpus") if isinstance(state, dict) else None
+    if not isinstance(saved, dict) or not scan.settled or saved.get("fingerprint") != fingerprint:
+        return None
+    if saved.get("scan") != scan.digest():
+        return None
+    version = store.version()
+    if version is None or saved.get("store") != version:
+        return None
+    try:
+        return IndexReport.model_validate(saved["report"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _held_documents(loaded: LoadResult, manifest: dict[str, DocState]) -> dict[str, str]:
@@ -221,13 +260,28 @@ def pending_changes(settings: Settings, store: ChunkStore, documents: list[Docum
     return stale + sum(1 for doc_id in manifest if doc_id not in current)
 
 
-def _write_state(settings: Settings, report: IndexReport) -> None:
+def _write_state(
+    settings: Settings, report: IndexReport, scan: CorpusScan, fingerprint: str, version: str | None, rebuilt: bool
+) -> None:
+    """Record the run: when the index last changed, and what a later run compares to skip itself."""
     path = state_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
+    previous: dict[str, object] = {}
+    with contextlib.suppress(OSError, ValueError):
+        previous = dict(json.loads(path.read_text(encoding="utf-8")))
+    changed = report.added or report.updated or report.removed or rebuilt or "last_update" not in previous
     state = {
-        "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if changed else previous["last_update"],
         "documents": report.documents,
         "chunks": report.chunks,
+        "corpus": {
+            "scan": scan.digest() if scan.settled else None,
+            "fingerprint": fingerprint,
+            "store": version,
+            # what a run that finds nothing to do reports: everything indexed now is unchanged then
+            "report": report.model_dump(include={"documents", "chunks", "problems"})
+            | {"unchanged": report.unchanged + report.added + report.updated},
+        },
     }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")

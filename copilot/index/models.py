@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.corpus.models import Source
+
+if TYPE_CHECKING:
+    from copilot.index.store import ChunkRow
 
 
 class SearchFilters(BaseModel):
@@ -19,6 +24,23 @@ class SearchFilters(BaseModel):
 
     def is_empty(self) -> bool:
         return not any((self.type, self.scenario, self.region, self.language))
+
+    def where(self, doc_ids: set[str] | None = None) -> dict[str, Any] | None:
+        """These filters (and a set of documents) as a Chroma `where` clause; None: no condition."""
+        conditions: list[dict[str, Any]] = []
+        if doc_ids is not None:
+            conditions.append({"doc_id": {"$in": sorted(doc_ids)}})
+        if self.type:
+            conditions.append({"type": self.type})
+        if self.language:
+            conditions.append({"lang": self.language})
+        if self.scenario:
+            conditions.append({f"sc__{self.scenario}": True})
+        if self.region:
+            conditions.append({f"rg__{self.region}": True})
+        if not conditions:
+            return None
+        return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
 class Hit(BaseModel):
@@ -43,6 +65,26 @@ class Hit(BaseModel):
 
     def title(self, lang: str) -> str:
         return self.title_zh if lang == "zh" else self.title_en
+
+    @classmethod
+    def of(cls, row: ChunkRow, score: float, dense: float | None, sparse: float | None) -> Hit:
+        """The hit for a stored passage (a full row: text, titles and sources included)."""
+        return cls(
+            doc_id=row.doc_id,
+            chunk_id=row.chunk_id,
+            title_zh=row.title_zh,
+            title_en=row.title_en,
+            type=row.type,
+            language=row.lang,
+            heading=row.heading,
+            score=round(score, 6),
+            dense=None if dense is None else round(dense, 4),
+            sparse=None if sparse is None else round(sparse, 4),
+            text=row.text,
+            sources=[Source.model_validate(s) for s in row.sources],
+            scenarios=row.scenarios,
+            regions=row.regions,
+        )
 
 
 class IndexReport(BaseModel):

@@ -4,6 +4,13 @@ Sparse and dense candidates are fused with reciprocal rank fusion; metadata
 filters apply to both; chunks of one document are collapsed (by default one
 hit per document, preferring a passage in the query's language), so a
 Chinese/English pair of the same paragraph never fills two result slots.
+
+Memory: up to LEAN_MIN_CHUNKS passages every row (text, tokens, titles) is held
+in memory. A larger index keeps only lean rows (ids, language, type, scenarios,
+regions) and BM25 memory-mapped from the snapshot cache; a passage's text,
+titles, sources and tokens are fetched from the store when a hit or a
+best-passage look-up needs them (one Chroma call per search or per document,
+kept in a bounded cache), as are stored vectors (see PRELOAD_MAX_CHUNKS).
 """
 
 from __future__ import annotations
@@ -15,7 +22,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from copilot.corpus.models import Source
 from copilot.index.indexer import embedding_text
 from copilot.index.models import Hit, SearchFilters
 from copilot.index.retriever_cache import Snapshot, SnapshotCache, build_bm25
@@ -34,7 +40,11 @@ MAX_QUERY_CHARS = 4000
 TOKEN_CACHE_QUERIES = 4096
 PRELOAD_MAX_CHUNKS = 20_000
 """Up to this many passages, every stored vector is fetched in one round trip (~2 KB each); above, per document."""
-"""Token lists of this many recent queries are kept: skills look up many passages with the same query."""
+LEAN_MIN_CHUNKS = 10_000
+"""Above this many passages the retriever holds lean rows and fetches passages on demand (see the module's docs).
+The shipped corpus (~1.2k passages) stays whole in memory: no store call on its hot path."""
+FETCHED_CACHE = 8192
+"""Passages (full row and vector) fetched on demand that are kept for later look-ups."""
 
 
 class QueryError(ValueError):
@@ -71,6 +81,7 @@ class Retriever:
         self._vectors: dict[str, np.ndarray] = {}
         self._all_vectors = False
         self._tokens: OrderedDict[str, list[str]] = OrderedDict()
+        self._fetched: OrderedDict[str, tuple[ChunkRow, np.ndarray | None]] = OrderedDict()
         self.refresh()
 
     def refresh(self) -> None:
@@ -78,9 +89,12 @@ class Retriever:
         snapshot = self._snapshot()
         rows = snapshot.rows
         self.rows = rows
+        self.lean = snapshot.lean
         self._vectors = {}
         self._all_vectors = False
-        self._row_tokens = [frozenset(r.tokens) for r in rows]
+        with self._lock:
+            self._fetched = OrderedDict()
+        self._row_tokens = [] if self.lean else [frozenset(r.tokens) for r in rows]
         self._position = {r.chunk_id: i for i, r in enumerate(rows)}
         self._doc_chunks: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
@@ -100,8 +114,14 @@ class Retriever:
             cached = cache.load(key)
             if cached is not None:
                 return cached
-        rows = sorted(self.store.rows(), key=lambda r: r.chunk_id)
-        snapshot = Snapshot(rows, build_bm25(rows))
+        if self.store.count() > LEAN_MIN_CHUNKS:
+            pairs = sorted(self.store.lean_rows(), key=lambda pair: pair[0].chunk_id)
+            rows = [row for row, _ in pairs]
+            snapshot = Snapshot(rows, build_bm25(rows, [tokens for _, tokens in pairs]), lean=True)
+            del pairs
+        else:
+            rows = sorted(self.store.rows(), key=lambda r: r.chunk_id)
+            snapshot = Snapshot(rows, build_bm25(rows))
         # Saved only if nothing was written to the store while it was read: never a snapshot under a wrong key.
         if cache is not None and key is not None and cache.key(self.store) == key:
             cache.save(key, snapshot)
@@ -134,23 +154,6 @@ class Retriever:
                 mask[positions] = True
         return mask
 
-    @staticmethod
-    def _where(filters: SearchFilters, doc_ids: set[str] | None = None) -> dict[str, Any] | None:
-        conditions: list[dict[str, Any]] = []
-        if doc_ids is not None:
-            conditions.append({"doc_id": {"$in": sorted(doc_ids)}})
-        if filters.type:
-            conditions.append({"type": filters.type})
-        if filters.language:
-            conditions.append({"lang": filters.language})
-        if filters.scenario:
-            conditions.append({f"sc__{filters.scenario}": True})
-        if filters.region:
-            conditions.append({f"rg__{filters.region}": True})
-        if not conditions:
-            return None
-        return conditions[0] if len(conditions) == 1 else {"$and": conditions}
-
     # -- rankers -----------------------------------------------------------------------------------
     def _query_tokens(self, query: str) -> list[str]:
         """`tokenize(query)`, remembered for recent queries (jieba is a large share of a best-passage look-up)."""
@@ -179,8 +182,40 @@ class Retriever:
             self._vectors.update(fetched)
             self._all_vectors = True
 
+    def _passages(self, positions: list[int]) -> dict[int, tuple[ChunkRow, np.ndarray | None]]:
+        """Full rows and stored vectors of `positions` (lean mode): from the bounded cache, else one store call."""
+        out: dict[int, tuple[ChunkRow, np.ndarray | None]] = {}
+        missing: list[int] = []
+        with self._lock:
+            for i in positions:
+                item = self._fetched.get(self.rows[i].chunk_id)
+                if item is None:
+                    missing.append(i)
+                else:
+                    self._fetched.move_to_end(self.rows[i].chunk_id)
+                    out[i] = item
+        if missing:
+            fetched = self.store.passages([self.rows[i].chunk_id for i in missing])
+            with self._lock:
+                for i in missing:
+                    item = fetched.get(self.rows[i].chunk_id)
+                    if item is not None:
+                        out[i] = self._fetched[self.rows[i].chunk_id] = item
+                while len(self._fetched) > FETCHED_CACHE:
+                    self._fetched.popitem(last=False)
+        return out
+
+    def _full(self, i: int) -> ChunkRow:
+        """Row `i` with its text, titles, sources and tokens."""
+        if not self.lean:
+            return self.rows[i]
+        item = self._passages([i]).get(i)
+        return item[0] if item is not None else self.rows[i]
+
     def _stored_vectors(self, positions: list[int]) -> dict[str, np.ndarray]:
         """Stored vectors, holding at least those of `positions` that the store has."""
+        if self.lean:
+            return {row.chunk_id: vector for row, vector in self._passages(positions).values() if vector is not None}
         self.load_vectors()
         if not self._all_vectors:
             with self._lock:
@@ -213,7 +248,7 @@ class Retriever:
         return vector
 
     def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[_Scored]:
-        results = self.store.query_dense(self._vector(query), min(n, len(self.rows)), self._where(filters, doc_ids))
+        results = self.store.query_dense(self._vector(query), min(n, len(self.rows)), filters.where(doc_ids))
         out = []
         for chunk_id, similarity in results:
             position = self._position.get(chunk_id)
@@ -289,14 +324,15 @@ class Retriever:
                 vector = vectors.get(self.rows[i].chunk_id)
                 if vector is not None:
                     dense_by[i] = float(vector @ query_vector)
-        hits: list[Hit] = []
+        picked: list[tuple[int, float]] = []
         for _doc_id, score, positions in chosen:
             best = sorted(
                 positions, key=lambda i: (-dense_by.get(i, -1.0), -sparse_by.get(i, 0.0), self.rows[i].chunk_id)
             )
-            for index in best[:per_doc]:
-                hits.append(self._hit(self.rows[index], score, dense_by.get(index), sparse_by.get(index)))
-        return hits
+            picked += [(index, score) for index in best[:per_doc]]
+        if self.lean:
+            self._passages([i for i, _ in picked])  # the hits' passages in one store call
+        return [Hit.of(self._full(i), score, dense_by.get(i), sparse_by.get(i)) for i, score in picked]
 
     def _doc_order(self, ranked: list[_Scored]) -> list[str]:
         order: list[str] = []
@@ -314,25 +350,6 @@ class Retriever:
         in_lang = [i for i in positions if self.rows[i].lang == lang]
         return in_lang or ([] if strict else positions)
 
-    @staticmethod
-    def _hit(row: ChunkRow, score: float, dense: float | None, sparse: float | None) -> Hit:
-        return Hit(
-            doc_id=row.doc_id,
-            chunk_id=row.chunk_id,
-            title_zh=row.title_zh,
-            title_en=row.title_en,
-            type=row.type,
-            language=row.lang,
-            heading=row.heading,
-            score=round(score, 6),
-            dense=None if dense is None else round(dense, 4),
-            sparse=None if sparse is None else round(sparse, 4),
-            text=row.text,
-            sources=[Source.model_validate(s) for s in row.sources],
-            scenarios=row.scenarios,
-            regions=row.regions,
-        )
-
     def best_in_document(self, doc_id: str, query: str, lang: str) -> Hit | None:
         """The passage of one document that best matches `query`, in `lang` when the document has it.
 
@@ -342,7 +359,7 @@ class Retriever:
         positions = self._candidates(doc_id, lang, strict=False)
         if not positions:
             return None
-        query = query.strip()[:MAX_QUERY_CHARS] or self.rows[positions[0]].title_en
+        query = query.strip()[:MAX_QUERY_CHARS] or self._full(positions[0]).title_en
         vectors = self._stored_vectors(positions)
         query_vector = self.store.embedder.encode([query])[0]
         tokens = set(self._query_tokens(query))
@@ -350,18 +367,18 @@ class Retriever:
         for i in positions:
             vector = vectors.get(self.rows[i].chunk_id)
             similarity = float(vector @ query_vector) if vector is not None else -1.0
-            overlap = len(tokens & self._row_tokens[i])
+            overlap = len(tokens & (frozenset(self._full(i).tokens) if self.lean else self._row_tokens[i]))
             scored.append((-similarity, -overlap, self.rows[i].chunk_id, i, similarity))
         scored.sort()
         _, _, _, best, similarity = scored[0]
-        return self._hit(self.rows[best], similarity, similarity, None)
+        return Hit.of(self._full(best), similarity, similarity, None)
 
     def chunk(self, chunk_id: str) -> ChunkRow | None:
         position = self._position.get(chunk_id)
-        return self.rows[position] if position is not None else None
+        return self._full(position) if position is not None else None
 
     def document_chunks(self, doc_id: str) -> list[ChunkRow]:
-        return [self.rows[i] for i in self._doc_chunks.get(doc_id, [])]
+        return [self._full(i) for i in self._doc_chunks.get(doc_id, [])]
 
     def embedding_text(self, row: ChunkRow) -> str:
         return embedding_text(row)

@@ -43,7 +43,7 @@ from copilot.index.store import ChunkRow, ChunkStore
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIRNAME = "retriever-cache"
 MANIFEST = "manifest.json"
 ROWS = "rows.json"
@@ -60,15 +60,20 @@ class Snapshot:
 
     rows: list[ChunkRow]
     bm25: Any | None
+    lean: bool = False
+    """The rows carry no text, titles, tokens or sources (a large index: fetched per passage on demand),
+    and BM25 is memory-mapped from the cache rather than read into memory."""
 
 
-def build_bm25(rows: list[ChunkRow]) -> Any | None:
+def build_bm25(rows: list[ChunkRow], tokens: list[list[str]] | None = None) -> Any | None:
+    """BM25 over the rows' tokens (or `tokens`, one list per row, for lean rows)."""
     import bm25s
 
     if not rows:
         return None
     bm25 = bm25s.BM25()
-    bm25.index([r.tokens or ["\u2205"] for r in rows], show_progress=False)
+    corpus = tokens if tokens is not None else [r.tokens for r in rows]
+    bm25.index([t or ["\u2205"] for t in corpus], show_progress=False)
     return bm25
 
 
@@ -147,6 +152,7 @@ class SnapshotCache:
         for name, digest in files.items():
             if _sha256(path / name) != digest:
                 raise ValueError(f"{name}: checksum mismatch")
+        lean = bool(manifest.get("lean"))
         data = json.loads((path / ROWS).read_text(encoding="utf-8"))
         if tuple(data["fields"]) != _ROW_FIELDS:
             raise ValueError("row fields changed")
@@ -157,10 +163,10 @@ class SnapshotCache:
             rows.append(row)
         bm25 = None
         if rows:
-            bm25 = bm25s.BM25.load(str(path / BM25_DIR), mmap=False, allow_pickle=False, show_progress=False)
+            bm25 = bm25s.BM25.load(str(path / BM25_DIR), mmap=lean, allow_pickle=False, show_progress=False)
             if int(bm25.scores["num_docs"]) != len(rows):
                 raise ValueError("BM25 index and rows disagree")
-        return Snapshot(rows, bm25)
+        return Snapshot(rows, bm25, lean)
 
     # -- writing -----------------------------------------------------------------------------------
     def save(self, key: str, snapshot: Snapshot) -> None:
@@ -177,7 +183,13 @@ class SnapshotCache:
             if snapshot.bm25 is not None:
                 snapshot.bm25.save(str(tmp / BM25_DIR), show_progress=False)
             files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-            manifest = {"format": FORMAT, "key": key, "chunks": len(snapshot.rows), "files": files}
+            manifest = {
+                "format": FORMAT,
+                "key": key,
+                "chunks": len(snapshot.rows),
+                "lean": snapshot.lean,
+                "files": files,
+            }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             try:
                 tmp.rename(self.directory / key)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from copilot.index.chroma_sqlite import manifest_rows, write_number
 from copilot.index.embedding import Embedder, embedder_from_settings
 from copilot.index.integrity import StoreProblem, check_store_dir, move_aside, remove_orphan_segments
 from copilot.settings import Settings
@@ -176,6 +178,13 @@ class ChunkRow:
             doc_hash=str(meta.get("doc_hash", "")),
             doc_chunks=int(meta.get("doc_chunks", 0)),
         )
+
+
+def lean(row: ChunkRow) -> ChunkRow:
+    """`row` with only what ranking and filtering need: text, tokens, titles, sources and path dropped."""
+    return ChunkRow(
+        row.chunk_id, row.doc_id, row.lang, row.type, "", "", [], "", "", row.scenarios, row.regions, [], "", "", 0
+    )
 
 
 @dataclass
@@ -398,20 +407,47 @@ class ChunkStore:
         with self._reading():
             return int(self.collection.count())
 
-    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
         """Every stored passage, read in pages: one unbounded get() fails on large collections
         (SQLite's limit on query variables, seen at 100k passages)."""
-        out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
         offset = 0
         while True:
             with self._reading():
                 got = self.collection.get(include=include, limit=READ_PAGE, offset=offset)
+            yield got
+            if len(got["ids"]) < READ_PAGE:
+                return
+            offset += READ_PAGE
+
+    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+        for got in self._pages(include):
             out["ids"].extend(got["ids"])
             for key in include:
                 out[key].extend(got[key] or [])
-            if len(got["ids"]) < READ_PAGE:
-                return out
-            offset += READ_PAGE
+        return out
+
+    def lean_rows(self) -> Iterator[tuple[ChunkRow, list[str]]]:
+        """Every passage as a lean row (ids, language, type, scenarios, regions: no text, titles or sources)
+        with its BM25 tokens, a page at a time: what a large index keeps in memory (copilot/index/retriever.py)."""
+        for got in self._pages(["metadatas"]):
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                row = ChunkRow.from_chroma(cid, "", dict(meta or {}))
+                tokens = [sys.intern(t) for t in row.tokens]
+                yield lean(row), tokens
+
+    def passages(self, chunk_ids: Sequence[str]) -> dict[str, tuple[ChunkRow, np.ndarray | None]]:
+        """Full rows and stored vectors of the given passages, in one round trip."""
+        if not chunk_ids:
+            return {}
+        with self._reading():
+            got = self.collection.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
+        vectors = got.get("embeddings")
+        out: dict[str, tuple[ChunkRow, np.ndarray | None]] = {}
+        for n, (cid, text, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"], strict=True)):
+            vector = np.asarray(vectors[n], dtype=np.float32) if vectors is not None and len(vectors) > n else None
+            out[cid] = (ChunkRow.from_chroma(cid, text or "", dict(meta or {})), vector)
+        return out
 
     def rows(self) -> list[ChunkRow]:
         got = self._get_all(["documents", "metadatas"])
@@ -421,16 +457,41 @@ class ChunkStore:
         ]
 
     def manifest(self) -> dict[str, DocState]:
-        got = self._get_all(["metadatas"])
+        """What the store holds per document: its content hashes, chunk ids, expected chunk count and files.
+
+        An embedded store answers from Chroma's SQLite file in one query over the four fields
+        needed (at 100k chunks, reading every chunk's metadata through Chroma took ~10 s); a Chroma
+        server, or a file whose answer disagrees with Chroma's own count, is read through Chroma.
+        """
+        rows = self._manifest_rows()
+        if rows is None:
+            got = self._get_all(["metadatas"])
+            rows = [(cid, dict(meta or {})) for cid, meta in zip(got["ids"], got["metadatas"], strict=True)]
         states: dict[str, DocState] = {}
-        for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
-            meta = meta or {}
+        for cid, meta in rows:
             state = states.setdefault(str(meta.get("doc_id", "")), DocState())
             state.hashes.add(str(meta.get("doc_hash", "")))
             state.chunk_ids.add(cid)
             state.expected_chunks = int(meta.get("doc_chunks", 0))
             state.paths.add(str(meta.get("path", "")))
         return states
+
+    def _sqlite(self) -> Path | None:
+        path = Path(self.location) / "chroma.sqlite3"
+        return path if self.local and path.is_file() else None
+
+    def _manifest_rows(self) -> list[tuple[str, dict[str, Any]]] | None:
+        """(chunk id, {doc_id, doc_hash, doc_chunks, path}) for every chunk from the SQLite file; None: unknown."""
+        sqlite_path = self._sqlite()
+        rows = manifest_rows(sqlite_path, str(self.collection.id)) if sqlite_path is not None else None
+        return list(rows.items()) if rows is not None and len(rows) == self.count() else None
+
+    def version(self) -> str | None:
+        """A value that changes whenever the stored chunks change (collection id, count, Chroma's last write
+        number); None for a Chroma server or when it cannot be read (then nothing is skipped on its strength)."""
+        sqlite_path = self._sqlite()
+        seq = write_number(sqlite_path, str(self.collection.id)) if sqlite_path is not None else None
+        return None if seq is None else f"{self.collection.id}:{self.count()}:{seq}"
 
     def query_dense(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         """The `n` nearest passages (cosine similarity), `n` at most the number of stored passages."""

@@ -21,7 +21,12 @@
 4. if there are problems, asks once more with the problems listed (and its
    earlier answer, when that still fits the context; room for the follow-up is
    kept free in the first prompt);
-5. returns `offline_result` with a fallback notice when the answer still fails
+5. with `stream` (a sink for the draft's preview, copilot.llm.streaming), the first
+   answer is streamed token by token over SSE and checked once finished; when
+   the streamed draft is not the answer in the end (its checks failed, or the
+   endpoint failed mid-way), the result carries a "validation" notice saying
+   the streamed text was replaced, so the correction is visible;
+6. returns `offline_result` with a fallback notice when the answer still fails
    its checks, or when the endpoint fails (timeouts, refused connections, 429,
    5xx, a cut reply, invalid JSON, refusals) after `settings.max_retries`
    retries with exponential backoff and jitter, honouring Retry-After up to a
@@ -53,6 +58,7 @@ from copilot.llm.budget import PromptTooLargeError, build_messages, fit_prompt
 from copilot.llm.draft import draft_model, draft_schema_json, result_from_draft, schema_hint
 from copilot.llm.errors import LLMError, StreamCutError
 from copilot.llm.failures import Failure, classify, describe_for_log, fallback_message, known_secrets, safe_error
+from copilot.llm.streaming import PreviewSink, stream_structured
 from copilot.llm.usage import UsageMeter, count_prompt_tokens, load_prices
 from copilot.privacy import Redactor, redaction_enabled
 from copilot.prompts import language_name, render_prompt
@@ -154,6 +160,9 @@ class _StructuredCaller:
     secrets: list[str]
     skill: str
     method: str = "json_schema"
+    sink: PreviewSink | None = None
+    """Stream the reply's preview here (the first round only: set to None after it)."""
+    restore: Callable[[str], str] | None = None
 
     def __call__(self, messages: Sequence[BaseMessage]) -> tuple[BaseModel, Any]:
         attempt = 0
@@ -182,6 +191,8 @@ class _StructuredCaller:
 
     def _once(self, messages: Sequence[BaseMessage]) -> tuple[BaseModel, Any]:
         structured = _STRUCTURED.get(self.model, self.draft_cls, self.method)
+        if self.sink is not None:
+            return stream_structured(structured, self.draft_cls, messages, self.sink, self.restore)
         out = structured.invoke(list(messages))
         if not isinstance(out, dict):
             raise TypeError("structured output without include_raw")
@@ -212,6 +223,9 @@ class _Outgoing:
         self.sent += [m.text for m in out]
         return out
 
+    def restore_text(self, text: str) -> str:
+        return self.redactor.restore(text) if self.redactor is not None else text
+
     def restore(self, draft: BaseModel) -> BaseModel:
         """The draft with this request's placeholders put back in every string field."""
         if self.redactor is None:
@@ -228,6 +242,29 @@ class _Outgoing:
 def _reply_text(raw: Any, draft: BaseModel) -> str:
     text = getattr(raw, "text", "")
     return text if isinstance(text, str) and text else draft.model_dump_json()
+
+
+_CORRECTION = {
+    "zh": "上面实时显示的草稿{why}，已替换为下方的回答。",
+    "en": "The draft streamed above {why}; it has been replaced by the answer below.",
+}
+_WHY = {
+    "validation": {"zh": "未通过校验（引用、数字或语言）", "en": "failed the checks (citations, figures or language)"},
+    "failure": {"zh": "没有完整送达", "en": "did not arrive complete"},
+}
+
+
+def correction_notice(lang: str, why: str) -> Notice:
+    """The visible correction when streamed text is replaced: `why` is "validation" or "failure"."""
+    lang = "zh" if lang == "zh" else "en"
+    return Notice(kind="validation", message=_CORRECTION[lang].format(why=_WHY[why][lang]))
+
+
+def is_correction(notice: Notice) -> bool:
+    """Whether `notice` is the one saying streamed text was replaced."""
+    return notice.kind == "validation" and any(
+        notice.message == correction_notice(lang, why).message for lang in ("zh", "en") for why in _WHY
+    )
 
 
 def _fallback(
@@ -253,8 +290,12 @@ def run_llm_skill(
     validate_fn: Callable[[R], list[str]],
     settings: Settings,
     retry: RetryPolicy | None = None,
+    stream: PreviewSink | None = None,
 ) -> R:
-    """The skill's answer from the model, checked; or `offline_result` with a fallback notice."""
+    """The skill's answer from the model, checked; or `offline_result` with a fallback notice.
+
+    `stream`: receives the first answer's preview as the model writes it (see the module's docs).
+    """
     from langchain_core.messages import AIMessage, HumanMessage
 
     clash = sorted(set(variables) & set(RUNNER_VARIABLES))
@@ -286,6 +327,16 @@ def run_llm_skill(
     fit_notice = fitted.notice(settings)
     secrets = known_secrets(settings.api_key, getattr(model, "openai_api_key", None))
     caller = _StructuredCaller(model, draft_cls, settings.max_retries, retry or RetryPolicy(), secrets, skill)
+    streamed: list[bool] = []  # something was shown from the stream
+    if stream is not None:
+        sink = stream
+
+        def shown(text: str) -> None:
+            streamed.append(True)
+            sink(text)
+
+        caller.sink = shown
+        caller.restore = outgoing.restore_text
 
     def cite(pid: str) -> Citation | None:
         hit = by_id.get(pid)
@@ -297,14 +348,17 @@ def run_llm_skill(
         try:
             draft, raw = caller(sent)
         except _Failed as failed:
-            return _fallback(offline_result, failed.failure, lang, meter.usage(), [outgoing.notice(lang)])
+            fixed = correction_notice(lang, "failure") if streamed else None
+            return _fallback(offline_result, failed.failure, lang, meter.usage(), [outgoing.notice(lang), fixed])
+        caller.sink = None  # a retry is not streamed: its answer replaces the draft once checked
         meter.record(_message_texts(sent), raw, _reply_text(raw, draft))
         result, problems = result_from_draft(result_cls, outgoing.restore(draft), lang=lang, cite=cite)
         if result is not None:
             result = result.model_copy(update={"text": render(result)})
             problems += validate_fn(result)
             if not problems:
-                notices = [n for n in (fit_notice, outgoing.notice(lang)) if n is not None]
+                fixed = correction_notice(lang, "validation") if streamed and round_ > 0 else None
+                notices = [n for n in (fit_notice, outgoing.notice(lang), fixed) if n is not None]
                 return result.model_copy(update={"usage": meter.usage(), "notices": [*result.notices, *notices]})
         log.info("LLM %s answer failed its checks (round %d): %s", skill, round_ + 1, "; ".join(problems))
         if round_ == 0:
@@ -314,7 +368,8 @@ def run_llm_skill(
             if count_prompt_tokens([outgoing.text(m.text) for m in retry_messages], encoding) > room:
                 retry_messages = [*messages, HumanMessage(content=follow_up)]  # the earlier answer does not fit
             messages = retry_messages
-    return _fallback(offline_result, Failure("validation"), lang, meter.usage(), [outgoing.notice(lang)])
+    fixed = correction_notice(lang, "validation") if streamed else None
+    return _fallback(offline_result, Failure("validation"), lang, meter.usage(), [outgoing.notice(lang), fixed])
 
 
 def stream_llm_text(model: BaseChatModel, messages: Sequence[BaseMessage]) -> Iterator[str]:

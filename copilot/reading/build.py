@@ -1,22 +1,51 @@
-"""Build the DealReading once per request, at the entry (copilot.core), from the deal and the vendor profile."""
+"""Build the DealReading once per request, at the entry (copilot.core), from the deal and the vendor profile.
+
+- Constraints: a kind the rep declared is kept; a free-text sentence is classified by the one
+  classifier (copilot.understand, examples in evals/datasets/understanding/constraints.jsonl); below
+  its confidence it stays `other`, still shown. Then each is read for its values: a budget's amount
+  and currency, a timeline's months or date (copilot.reading.extract), a compliance sentence's
+  regime (the longest regime name of corpus/regimes.yaml it contains), a residency sentence's
+  boundary (the boundary of its nearest labelled residency example).
+- Industry: the deal's `industry` (else the customer's name) matched to a lexicon of
+  corpus/industries by the longest name it contains, or none.
+- Chain type: the deal's, else the scenario's (data/chain_types.yaml).
+- Vendor gaps: copilot.reading.gaps.
+"""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 import yaml
 
+from copilot.corpus.lexicons import IndustryLexicon, Regime
 from copilot.deal import ChainType, ConstraintKind, Deal
-from copilot.reading.model import DealReading, ParsedConstraint
+from copilot.reading.extract import find_amount, find_date, find_months
+from copilot.reading.gaps import vendor_gaps
+from copilot.reading.model import DealReading, IndustryMatch, Money, ParsedConstraint
+from copilot.understand.classifier import Classification
 from copilot.understand.examples import examples_path
+from copilot.understand.hub import Understanding
 from copilot.vendor import VendorProfile
 
-if TYPE_CHECKING:
-    from copilot.knowledge import KnowledgeBase
 
-CHAIN_TYPES = Path(__file__).resolve().parent / "data" / "chain_types.yaml"
+class KnowledgeBase(Protocol):
+    """What reading a deal needs of the knowledge base (copilot.knowledge.KnowledgeBase has it; so does
+    the light one `nego deal check` builds without an index)."""
+
+    @property
+    def understanding(self) -> Understanding: ...
+
+    regimes: list[Regime]
+    industries: list[IndustryLexicon]
+
+
+DATA = Path(__file__).resolve().parent / "data"
+CHAIN_TYPES = DATA / "chain_types.yaml"
+BOUNDARIES = DATA / "boundaries.yaml"
 CONSTRAINTS_SET = "constraints"
 
 
@@ -25,36 +54,123 @@ def scenario_chain_types() -> dict[str, str]:
     return dict(yaml.safe_load(CHAIN_TYPES.read_text(encoding="utf-8")))
 
 
+@cache
+def boundaries() -> dict[str, dict[str, object]]:
+    return dict(yaml.safe_load(BOUNDARIES.read_text(encoding="utf-8")))
+
+
+def boundary_label(key: str, lang: str) -> str:
+    label = boundaries().get(key, {}).get("label")
+    return str(label.get(lang, key)) if isinstance(label, dict) else key
+
+
+def name_in(name: str, text: str) -> bool:
+    """`name` occurs in `text`: case-insensitive, whole words for Latin names ("DORA" is not in "Dorado")."""
+    if not name:
+        return False
+    if re.search(r"[A-Za-z0-9]", name):
+        left = r"(?<![A-Za-z0-9])" if name[0].isalnum() else ""
+        right = r"(?![A-Za-z0-9])" if name[-1].isalnum() else ""
+        return re.search(left + re.escape(name) + right, text, re.IGNORECASE) is not None
+    return name in text
+
+
+def longest_name(names: list[str], text: str) -> str | None:
+    found = [n for n in names if name_in(n, text)]
+    return max(found, key=len) if found else None
+
+
+def match_regime(text: str, regimes: list[Regime]) -> Regime | None:
+    """The regime whose longest name `text` contains (ties: the first listed)."""
+    best: tuple[int, Regime] | None = None
+    for regime in regimes:
+        found = longest_name(regime.names.all(), text)
+        if found and (best is None or len(found) > best[0]):
+            best = (len(found), regime)
+    return best[1] if best else None
+
+
+def match_industry(deal: Deal, lexicons: list[IndustryLexicon]) -> IndustryMatch | None:
+    """The lexicon whose longest name the deal's industry (else its customer name) contains, or None."""
+    for text in (deal.industry, deal.customer if deal.customer != "the customer" else None):
+        if not text:
+            continue
+        best: tuple[int, IndustryLexicon, str] | None = None
+        for lexicon in lexicons:
+            found = longest_name(lexicon.names.all(), text)
+            if found and (best is None or len(found) > best[0]):
+                best = (len(found), lexicon, found)
+        if best is not None:
+            lexicon = best[1]
+            return IndustryMatch(key=lexicon.key, label=lexicon.label(deal.lang), matched=best[2])
+    return None
+
+
+def _boundary(got: Classification, kb: KnowledgeBase) -> str | None:
+    """The boundary of the nearest labelled residency example (its `boundary` field)."""
+    examples = {e.id: e for e in kb.understanding.classifier(CONSTRAINTS_SET).examples}
+    for neighbour in got.neighbours:
+        example = examples.get(neighbour.id)
+        if example is not None and example.label == "data_residency" and example.extra.get("boundary"):
+            return str(example.extra["boundary"])
+    return None
+
+
+def _values(pc: ParsedConstraint, deal: Deal, regimes: list[Regime]) -> ParsedConstraint:
+    update: dict[str, object] = {}
+    if pc.kind == "budget":
+        amount = find_amount(pc.text, deal.lang, deal.region)
+        if amount is not None:
+            update["money"] = Money(amount=amount.value, currency=amount.currency, text=amount.text)
+    elif pc.kind == "timeline":
+        update["months"] = find_months(pc.text)
+        update["date"] = find_date(pc.text)
+    elif pc.kind == "compliance":
+        regime = match_regime(pc.text, regimes)
+        update["regime"] = regime.key if regime else None
+    return pc.model_copy(update=update) if update else pc
+
+
 def parse_constraints(deal: Deal, kb: KnowledgeBase | None) -> list[ParsedConstraint]:
     """Declared constraints keep their kind; free-text sentences are classified (copilot.understand)."""
     parsed: list[ParsedConstraint] = []
     can_classify = kb is not None and examples_path(CONSTRAINTS_SET).is_file()
+    regimes = kb.regimes if kb is not None else []
     for text, kind in deal.constraints.declared():
-        if kind is not None:
-            parsed.append(ParsedConstraint(text=text, kind=kind, source="declared"))
-        elif can_classify and kb is not None:
+        got: Classification | None = None
+        if can_classify and kb is not None and (kind is None or kind == "data_residency"):
             got = kb.understanding.classify(CONSTRAINTS_SET, text)
+        if kind is not None:
+            pc = ParsedConstraint(text=text, kind=kind, source="declared")
+        elif got is not None:
             label = "other" if got.unsure else got.label
-            parsed.append(
-                ParsedConstraint(
-                    text=text,
-                    kind=cast("ConstraintKind", label),
-                    source="classified",
-                    confidence=got.confidence,
-                    reason=got.reason(),
-                )
+            pc = ParsedConstraint(
+                text=text,
+                kind=cast("ConstraintKind", label),
+                source="classified",
+                confidence=got.confidence,
+                reason=got.reason(),
             )
         else:
-            parsed.append(ParsedConstraint(text=text, kind="other", source="classified", confidence=0.0))
+            pc = ParsedConstraint(text=text, kind="other", source="classified", confidence=0.0)
+        if pc.kind == "data_residency" and got is not None and kb is not None:
+            pc = pc.model_copy(update={"boundary": _boundary(got, kb)})
+        parsed.append(_values(pc, deal, regimes))
     return parsed
 
 
 def read_deal(deal: Deal, kb: KnowledgeBase | None = None, vendor: VendorProfile | None = None) -> DealReading:
     chain: ChainType = deal.chain_type or cast("ChainType", scenario_chain_types()[deal.scenario])
+    constraints = parse_constraints(deal, kb)
+    regimes = {r.key: r for r in kb.regimes} if kb is not None else {}
     return DealReading(
         deal=deal,
-        constraints=parse_constraints(deal, kb),
+        constraints=constraints,
+        industry=match_industry(deal, kb.industries) if kb is not None else None,
         chain_type=chain,
         chain_type_source="deal" if deal.chain_type else "scenario",
         vendor=vendor,
+        vendor_gaps=vendor_gaps(deal, constraints, vendor, regimes, kb.understanding.encode if kb else None)
+        if vendor is not None
+        else [],
     )

@@ -37,8 +37,7 @@ from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
 from copilot.results import FitResult
-from copilot.skills.passages import sources_section
-from copilot.skills.sourcing import Sourcer
+from copilot.skills.passages import Cited, sources_section
 from copilot.text.segment import tokenize
 from copilot.vocabulary import Language
 
@@ -281,7 +280,7 @@ def fit_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> FitResult:
     lang = deal.lang
     tx = _TEXT[lang]
     playbook = kb.playbook(deal.scenario)
-    src = Sourcer(g, deal.text())
+    src = Cited(g, deal.text())
     signals = read_signals(deal, playbook)
     verdict = signals.verdict
 

@@ -3,7 +3,8 @@
 Offline skills compose their text from corpus fields (a glossary outcome, a
 playbook answer, a case's measured outcome). Every such piece must be backed by
 a passage retrieved and cited for this request, and a field may be split across
-chunks, so `Cited.text_of` cites, sentence by sentence, the chunk that holds it.
+chunks, so `Cited.text_of` cites, sentence by sentence, the chunk that holds it,
+and `Cited.ground` keeps only the sentences whose figures a cited passage backs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from copilot.grounding import Grounding
 from copilot.index.models import Hit
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Citation
-from copilot.skills.figures import unsupported
+from copilot.skills.figures import number_bank, unknown, unsupported
 from copilot.text.chunking import split_sentences
 
 _SPACE = re.compile(r"\s+")
@@ -47,27 +48,46 @@ def clean_sentences(text: str) -> list[str]:
 
 
 class Cited:
-    """The citations one skill makes through a (possibly shared) Grounding, in the order it made them.
+    """The passages one skill cites, in the order it cited them, and the figures they back.
 
     A brief runs several skills on one Grounding; each result lists only the
-    passages that back its own text.
+    passages that back its own text. The product rule is that every figure shown
+    appears in the user's input or in a passage the result cites: `bank` holds the
+    figures of `input_text` and of every passage cited so far, and `ground()`
+    retrieves the passage a piece of corpus text comes from, citing it when it backs
+    the piece's figures; a sentence whose figures no retrieved passage backs is left
+    out rather than shown unsupported, so the rule holds even when retrieval misses.
+    (This one class replaces the former `Cited` and `Sourcer`: copilot.skills.sourcing
+    keeps the old name.)
     """
 
-    def __init__(self, g: Grounding) -> None:
+    def __init__(self, g: Grounding, input_text: str = "") -> None:
         self.g = g
         self.citations: list[Citation] = []
+        self.bank = number_bank([input_text])
 
+    # -- citing --------------------------------------------------------------------------------------
     def add(self, citation: Citation) -> Citation:
+        """Cite (once) a passage already retrieved for this request, and accept its figures from now on."""
         if all(c.chunk_id != citation.chunk_id for c in self.citations):
             self.citations.append(citation)
+            hit = self.g.hits.get(citation.chunk_id)
+            extra = number_bank([hit.text if hit is not None else "", citation.title])
+            self.bank.values |= extra.values
+            self.bank.dates |= extra.dates
         return citation
 
     def hit(self, hit: Hit) -> Citation:
         return self.add(self.g.cite(hit))
 
+    cite = hit
+
     def doc(self, doc_id: str, query: str) -> Citation | None:
-        citation = self.g.cite_doc(doc_id, query)
-        return self.add(citation) if citation is not None else None
+        """Cite the passage of `doc_id` that best matches `query`, if the document has one."""
+        hit = self.g.passage(doc_id, query)
+        return self.hit(hit) if hit is not None else None
+
+    cite_doc = doc
 
     def text_of(self, doc_id: str, text: str) -> list[Citation]:
         """Cite the passages of `doc_id` that hold `text` (one per chunk the text spans)."""
@@ -84,6 +104,7 @@ class Cited:
                 found.append(citation)
         return found
 
+    # -- figures -------------------------------------------------------------------------------------
     def cited_text(self) -> str:
         return "\n".join(self.g.hits[c.chunk_id].text + "\n" + c.title for c in self.citations)
 
@@ -95,6 +116,48 @@ class Cited:
         """`text` once the passages holding it are cited, or None when one of its figures cannot be backed."""
         self.text_of(doc_id, text)
         return text if self.backed(text, inputs) else None
+
+    def unsupported(self, text: str) -> list[str]:
+        """Figures of `text` neither the input nor a cited passage holds."""
+        return unknown(self.bank, text)
+
+    def _try(self, doc_id: str, text: str) -> None:
+        """Retrieve the passage of `doc_id` that `text` comes from; cite it if it backs any of its figures."""
+        before = len(self.unsupported(text))
+        hit = self.g.passage(doc_id, text)
+        if hit is None:
+            return
+        if len(unknown(number_bank([hit.text, hit.title(self.g.lang)]), text)) < before:
+            self.hit(hit)
+
+    def ground(self, doc_id: str, text: str) -> str | None:
+        """`text` (taken from `doc_id`) with every figure backed by a cited passage, or None if nothing is left."""
+        text = text.strip()
+        if not text or not self.unsupported(text):
+            return text or None
+        self._try(doc_id, text)
+        if not self.unsupported(text):
+            return text
+        kept = []
+        for sentence in split_sentences(text):
+            if self.unsupported(sentence):
+                self._try(doc_id, sentence)
+            if not self.unsupported(sentence):
+                kept.append(sentence)
+        if not kept:
+            return None
+        joined = _join(kept)
+        return joined if not self.unsupported(joined) else None
+
+    def ground_all(self, doc_id: str, texts: list[str]) -> list[str]:
+        return [grounded for text in texts if (grounded := self.ground(doc_id, text))]
+
+
+def _join(sentences: list[str]) -> str:
+    text = sentences[0]
+    for sentence in sentences[1:]:
+        text += ("" if text[-1] in "。！？；”」）" else " ") + sentence
+    return text
 
 
 def similarity(kb: KnowledgeBase, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:

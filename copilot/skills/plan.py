@@ -24,8 +24,7 @@ from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
 from copilot.results import KpiOut, Notice, PhaseOut, PlanResult, ValueMetricOut
 from copilot.skills.goal_numbers import BuyerNumber, Family, buyer_numbers
-from copilot.skills.passages import sources_section
-from copilot.skills.sourcing import Sourcer
+from copilot.skills.passages import Cited, sources_section
 from copilot.text.segment import stem, tokenize
 from copilot.vocabulary import Language
 
@@ -315,7 +314,7 @@ def plan_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, horizon_months: in
     playbook = kb.playbook(deal.scenario)
     scaled = scale_phases(playbook.phases, horizon_months)
     phase_of = [i for i, (group, _, _) in enumerate(scaled) for _ in group]
-    src = Sourcer(g, deal.text())
+    src = Cited(g, deal.text())
     doc_id = playbook.id
     targets = place_buyer_numbers(deal, playbook, phase_of)
 

@@ -34,8 +34,7 @@ from copilot.grounding import Grounding
 from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Notice, RiskItem, RisksResult
-from copilot.skills.passages import sources_section
-from copilot.skills.sourcing import Sourcer
+from copilot.skills.passages import Cited, sources_section
 from copilot.vocabulary import REGIONS, RISK_CATEGORIES, SCENARIOS, Language
 
 TARGET_ITEMS = 10
@@ -211,7 +210,7 @@ def _meter(score: int) -> str:
 def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> RisksResult:
     lang = deal.lang
     li = _li(lang)
-    src = Sourcer(g, deal.text())
+    src = Cited(g, deal.text())
     entries, fallbacks = select_risks(kb, g, deal)
     items: list[RiskItem] = []
     for entry in entries:

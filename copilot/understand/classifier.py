@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from copilot.text.segment import tokenize
-from copilot.understand.examples import LabelledExample
+from copilot.understand.examples import ExamplesError, LabelledExample
 from copilot.understand.negation import NegationRules, rules
 
 Encode = Callable[[list[str]], np.ndarray]
@@ -58,7 +58,7 @@ class Classification(BaseModel):
 
 @dataclass(frozen=True)
 class ClassifierParams:
-    k: int = 7
+    k: int = 15
     dense_weight: float = 0.7
     sparse_weight: float = 0.3
     polarity_penalty: float = 0.75
@@ -66,6 +66,10 @@ class ClassifierParams:
     min_confidence: float = 0.45
     power: float = 3.0
     """Neighbour votes are similarity ** power: the closest examples count most."""
+    centroid_weight: float = 0.6
+    """Share of the class-centroid vote (each class's mean embedding) against the neighbours' vote."""
+    centroid_temperature: float = 0.05
+    """Softmax temperature over centroid similarities: lower is sharper."""
 
 
 class _Bm25:
@@ -106,12 +110,36 @@ class TextClassifier:
         self.params = params or ClassifierParams()
         self.negation = negation or rules()
         self.labels = sorted({e.label for e in self.examples})
+        if len(self.labels) < 2:
+            raise ExamplesError(f"a classifier needs at least two labels, got {self.labels}")
         vectors = encode([e.text for e in self.examples])
         self.vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         self.bm25 = _Bm25([tokenize(e.text) for e in self.examples])
         self.polarity = np.array([self.negation.negated(e.text) for e in self.examples])
+        self.label_index = np.array([self.labels.index(e.label) for e in self.examples])
+        self.class_sums = np.vstack([self.vectors[self.label_index == j].sum(axis=0) for j in range(len(self.labels))])
+        self.class_counts = np.bincount(self.label_index, minlength=len(self.labels)).astype(np.float64)
+        self.positions = {e.id: i for i, e in enumerate(self.examples)}
+
+    def _centroid_votes(self, vector: np.ndarray, exclude: int | None) -> np.ndarray:
+        sums, counts = self.class_sums, self.class_counts
+        if exclude is not None:
+            sums = sums.copy()
+            counts = counts.copy()
+            sums[self.label_index[exclude]] -= self.vectors[exclude]
+            counts[self.label_index[exclude]] -= 1
+        means = sums / np.maximum(counts, 1.0)[:, None]
+        means = means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+        logits = (means @ vector) / self.params.centroid_temperature
+        logits = np.where(counts > 0, logits, -np.inf)
+        weights = np.exp(logits - logits.max())
+        return np.asarray(weights / weights.sum())
 
     def _similarities(self, text: str) -> tuple[np.ndarray, bool]:
+        sims, negated, _ = self._scored(text)
+        return sims, negated
+
+    def _scored(self, text: str) -> tuple[np.ndarray, bool, np.ndarray]:
         vector = self.encode([text])[0]
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
         dense = np.clip(self.vectors @ vector, 0.0, 1.0)
@@ -121,17 +149,22 @@ class TextClassifier:
         sims = self.params.dense_weight * dense + self.params.sparse_weight * sparse
         negated = self.negation.negated(text)
         sims = np.where(self.polarity == negated, sims, sims * self.params.polarity_penalty)
-        return sims, negated
+        return sims, negated, vector
 
     def classify(self, text: str, exclude: str | None = None) -> Classification:
         """The label of `text`; `exclude` leaves one example out (its id), for leave-one-out evaluation."""
-        sims, negated = self._similarities(text)
+        sims, negated, vector = self._scored(text)
         order = [i for i in np.argsort(-sims) if self.examples[i].id != exclude][: self.params.k]
         votes: dict[str, float] = defaultdict(float)
         for i in order:
             votes[self.examples[i].label] += float(sims[i]) ** self.params.power
         total = sum(votes.values()) or 1.0
-        scores = {label: round(votes.get(label, 0.0) / total, 4) for label in self.labels}
+        centroid = self._centroid_votes(vector, self.positions.get(exclude) if exclude else None)
+        share = self.params.centroid_weight
+        scores = {
+            label: round((1 - share) * votes.get(label, 0.0) / total + share * float(centroid[j]), 4)
+            for j, label in enumerate(self.labels)
+        }
         label = max(self.labels, key=lambda lab: (scores[lab], lab == self.examples[order[0]].label if order else 0))
         confidence = scores[label]
         neighbours = [

@@ -8,7 +8,6 @@ uses them and for the eval that checks them. Problems are reported as `path:line
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,12 @@ class LabelledExample(BaseModel):
 
 def examples_path(name: str) -> Path:
     return paths.understanding_dir() / f"{name}.jsonl"
+
+
+def example_files(name: str) -> list[Path]:
+    """`<name>.jsonl` and its extra parts `<name>.<part>.jsonl`, in a stable order."""
+    main = examples_path(name)
+    return [main, *sorted(main.parent.glob(f"{name}.*.jsonl"))]
 
 
 def load_examples(path: Path) -> list[LabelledExample]:
@@ -74,6 +79,4 @@ def load_examples(path: Path) -> list[LabelledExample]:
             raise ExamplesError(f"{path}: more than {MAX_EXAMPLES} examples")
     if not examples:
         raise ExamplesError(f"{path}: no examples")
-    if len(Counter(e.label for e in examples)) < 2:
-        raise ExamplesError(f"{path}: a classifier needs at least two labels")
     return examples
