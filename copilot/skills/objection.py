@@ -24,6 +24,7 @@ from copilot.grounding import Grounding
 from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import ObjectionResult
+from copilot.skills.concerns import concerns
 from copilot.skills.notes import rep_notes_block, split_rep_only
 from copilot.skills.passages import Cited, end_sentence, lower_first, similarity, sources_section
 from copilot.text.lang import detect_language
@@ -39,48 +40,21 @@ MAX_MITIGATIONS = 2
 MAX_EVIDENCE = 2
 DATASET = "objections"
 
-CONCERNS: tuple[str, ...] = (
-    "cost_roi",
-    "partner_adoption",
-    "data_quality",
-    "necessity",
-    "privacy_confidentiality",
-    "regulatory_compliance",
-    "vendor_viability_lockin",
-    "performance_scale",
-    "integration_effort",
-    "security",
-    "governance_control",
-    "timing_priority",
-)
-
-# The risk categories that answer each concern, the main one first.
-CONCERN_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "cost_roi": ("cost_roi",),
-    "partner_adoption": ("user_adoption", "consortium_governance"),
-    "data_quality": ("integration", "user_adoption", "wrong_tool"),
-    "necessity": ("wrong_tool",),
-    "privacy_confidentiality": ("data_security_privacy", "key_management", "regulatory_compliance"),
-    "regulatory_compliance": ("regulatory_compliance", "legal_enforceability", "data_security_privacy"),
-    "vendor_viability_lockin": ("vendor_viability", "interoperability_lockin"),
-    "performance_scale": ("operations_performance", "integration"),
-    "integration_effort": ("integration", "interoperability_lockin"),
-    "security": ("key_management", "data_security_privacy"),
-    "governance_control": ("consortium_governance",),
-    "timing_priority": ("cost_roi", "user_adoption"),
-}
-
 
 def words(lang: str) -> Wording:
     return Wording("objection", lang)
 
 
+def concern_keys() -> list[str]:
+    return list(concerns())
+
+
 def concern_label(concern: str, lang: str) -> str:
-    return words(lang)(f"concern.{concern}.label")
+    return concerns()[concern].label.get(lang)
 
 
 def concern_description(concern: str, lang: str) -> str:
-    return words(lang)(f"concern.{concern}.description")
+    return concerns()[concern].description.get(lang)
 
 
 @dataclass(frozen=True)
@@ -136,7 +110,7 @@ def _closest_risk(c: Cited, kb: KnowledgeBase, deal: Deal, objection: str, conce
             risk = risks.get(hit.doc_id)
             if risk is not None and risk not in found:
                 found.append(risk)
-    for category in CONCERN_CATEGORIES[concern]:
+    for category in concerns()[concern].risk_categories:
         for risk in found:
             if risk.category == category:
                 return risk
@@ -180,6 +154,14 @@ def _response(
     return response, proof, matched
 
 
+def _question_back(concern: str, deal: Deal, lang: str) -> str:
+    """The concern's question in the deal's terms (wording), else the taxonomy's own question."""
+    w = words(lang)
+    if w.has(f"question.{concern}"):
+        return w(f"question.{concern}", **_deal_vars(deal, lang))
+    return concerns()[concern].question_back.get(lang)
+
+
 def render_objection(result: ObjectionResult, kb: KnowledgeBase) -> str:
     lang = result.language
     w = words(lang)
@@ -208,13 +190,14 @@ def objection_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, objection: st
     w = words(lang)
     c = Cited(g)
     found = classify(kb, objection)
-    concern = found.label if found.label in CONCERNS else "necessity"
+    keys = concern_keys()
+    concern = found.label if found.label in keys else keys[0]
     ranked = sorted(found.scores.items(), key=lambda kv: -kv[1])
-    other = next((k for k, _ in ranked if k != concern and k in CONCERNS), "necessity")
+    other = next((k for k, _ in ranked if k != concern and k in keys), keys[-1])
     label, other_label = concern_label(concern, lang), concern_label(other, lang)
     response, proof, _ = _response(kb, c, deal, objection, concern, lang)
     glue = "" if lang == "zh" else " "
-    tie = w(f"tie.{concern}", **_deal_vars(deal, lang))
+    tie = w(f"tie.{concern}", **_deal_vars(deal, lang)) if w.has(f"tie.{concern}") else ""
     notes: list[str] = []
     if found.unsure:
         concern_text = w("unsure_line", label=label, other=other_label)
@@ -229,8 +212,9 @@ def objection_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, objection: st
         notes += [w("note_unsure"), w("unsure_response")]
     else:
         concern_text = w("concern_line", label=label, description=concern_description(concern, lang))
-        response = glue.join([response, tie])
-        question = w(f"question.{concern}", **_deal_vars(deal, lang))
+        response = glue.join(p for p in (response, tie) if p)
+        question = _question_back(concern, deal, lang)
+    notes.append(w("note_angle", angle=concerns()[concern].response_angle.get(lang)))
     response, inline = split_rep_only(response, w.all("rep_only_markers"), lang)
     notes += inline
 
