@@ -111,8 +111,9 @@ def test_budget_shapes_the_next_step(copilot: Copilot, lang: str) -> None:
     budget = "预算300万元以内" if lang == "zh" else "budget EUR 2m"
     card = copilot.brief(_staged(lang, "proposal", constraints={"budget": budget})).card
     assert card is not None
-    assert budget in card.next_step
-    assert any(budget in h.point for h in card.highlights)  # the plan highlight is scoped to it
+    amount = "300万元" if lang == "zh" else "EUR 2m"  # as the deal reading parsed it
+    assert amount in card.next_step
+    assert any(amount in h.point for h in card.highlights)  # the plan highlight is scoped to it
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -184,3 +185,35 @@ def test_vendor_values_in_the_deals_language() -> None:
     assert in_language("链信联盟链平台 / ChainTrust Consortium Platform", "zh") == "链信联盟链平台"
     assert in_language("SM2/SM3", "en") == "SM2/SM3"
     assert isinstance(VendorProfile, type)
+
+
+def test_pairwise_judge_compares_the_old_brief_with_the_new_card_over_http(
+    briefs: dict[str, BriefResult], openai_server: Any, tmp_path: Path
+) -> None:
+    """LLM mode against the real OpenAI-compatible test server (its verdicts are scripted: no real model here)."""
+    from openai_server import Reply
+    from pydantic import SecretStr
+
+    from copilot.llm.model import get_chat_model
+    from copilot.settings import Settings
+    from evals.card_compare import compare, report
+    from evals.runner import Models
+
+    old = {lang: b.model_copy(update={"card": None}) for lang, b in briefs.items()}
+    settings = Settings(home=tmp_path).model_copy(
+        update={
+            "provider": "openai",
+            "base_url": openai_server.base_url,
+            "model": "gpt-4o-mini",
+            "api_key": SecretStr("sk-test"),
+            "timeout_s": 5.0,
+        }
+    )
+    openai_server.script(*[Reply(json.dumps({"winner": "2", "rationale": "one page, cited"}))] * 2)
+    models = Models(judge=get_chat_model(settings))
+    results = compare(settings, models, old, briefs)
+    assert len(results) == 2 and all(r.error is None for r in results)
+    prompts = [r.body["messages"][-1]["content"] for r in openai_server.chat_requests()]
+    assert any("一页纸准备卡" in p for p in prompts) and any("Prep card" in p for p in prompts)
+    text = report(results, "test server (scripted)")
+    assert "pairwise judge on 2 changed outputs" in text

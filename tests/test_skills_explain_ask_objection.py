@@ -35,7 +35,7 @@ OBJECTIONS = {
         ("为什么不直接用数据库？", "necessity"),
         ("太贵了", "cost_roi"),
         ("我们的供应商根本不会加入", "partner_adoption"),
-        ("监管部门认不认可链上的记录？", "regulatory_compliance"),
+        ("这个方案符合监管要求吗？", "regulatory_compliance"),
         ("个人信息放到不可篡改的链上，违反个人信息保护法吧", "privacy_confidentiality"),
     ],
     "en": [

@@ -108,12 +108,13 @@ def _section_body(text: str) -> str:
     if lines and lines[0].startswith("#"):
         lines = lines[1:]
     body: list[str] = []
+    sources = {Wording("ask", lang)("sources") for lang in ("zh", "en")}  # the heading of a sources list
     for line in lines:
         stripped = line.strip()
-        title = stripped.lstrip("#").strip().lower()
-        if stripped.startswith("#") and title in {"来源", "sources"}:
+        title = stripped.lstrip("#").strip()
+        if stripped.startswith("#") and title.lower() in {s.lower() for s in sources}:
             break
-        if stripped.startswith(("**来源", "**sources", "**Sources", f"> **{REP_MARK}")):
+        if stripped.startswith((*(f"**{s}" for s in sources), f"> **{REP_MARK}")):
             break
         body.append(line)
     levels = [len(line) - len(line.lstrip("#")) for line in body if line.startswith("#")]

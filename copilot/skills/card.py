@@ -208,7 +208,8 @@ def _first_measured(proof: str, title: str, lang: str) -> str:
 
 
 def _questions(kb: KnowledgeBase, c: Cited, deal: Deal, lang: str, asked: str) -> list[str]:
-    """Three questions: the stage's own first (after discovery), then the playbook's closest to the deal."""
+    """Three questions, each addressed to someone at the table: the stage's own first (after discovery),
+    then the playbook's closest to the deal that the story does not ask already."""
     w = words(lang)
     out: list[str] = []
     if deal.stage != "discovery":
@@ -221,9 +222,13 @@ def _questions(kb: KnowledgeBase, c: Cited, deal: Deal, lang: str, asked: str) -
         if len(out) >= MAX_QUESTIONS:
             break
         grounded = c.grounded(playbook.id, questions[i], [deal.text()])
-        if grounded and grounded not in out and grounded not in asked:  # the story may ask it already
+        if grounded and grounded not in out and grounded not in asked:
             out.append(grounded)
-    return out
+    people = deal.audience or [deal.customer]
+    return [
+        q if deal.customer in q else w("question_to", who=people[n % len(people)], question=q)
+        for n, q in enumerate(out)
+    ]
 
 
 def budget_text(reading: DealReading | None) -> str:
