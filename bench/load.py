@@ -49,27 +49,26 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from copilot.router import route  # noqa: E402  (stdlib-only module: routing tells each message's skill)
-
-MESSAGES: list[str] = [
-    "沃尔玛芒果溯源从几天缩短到几秒？",
-    "What did TradeLens fail at, and what should I not claim about it?",
-    "客户说：为什么不直接用一个共享数据库？",
-    "Explain PBFT to a CFO in plain words",
-    "帮我列一下这个项目的主要风险",
-    "The buyer says blockchain is too slow for our volumes. How do I respond?",
-    "给这个项目做一个分阶段的实施计划",
-    "What could go wrong with this project?",
-    "用大白话给财务总监解释一下零知识证明",
-    "Draft a milestone plan with KPIs for this deal",
-    "这个场景真的需要区块链吗？",
-    "Do we even need a blockchain here, or is a shared database enough?",
-    "帮我准备下周和客户开会的简报",
-    "Brief me for tomorrow's meeting with their CFO",
-    "TradeLens 为什么关停了？",
-    "How did Marco Polo end, and why?",
-]
-"""What reps ask, zh and en, covering every route (ask, objection, explain, risks, plan, fit, brief)."""
+MESSAGE_SKILLS: dict[str, str] = {
+    "沃尔玛芒果溯源从几天缩短到几秒？": "ask",
+    "What did TradeLens fail at, and what should I not claim about it?": "ask",
+    "客户说：为什么不直接用一个共享数据库？": "objection",
+    "Explain PBFT to a CFO in plain words": "explain",
+    "帮我列一下这个项目的主要风险": "risks",
+    "The buyer says blockchain is too slow for our volumes. How do I respond?": "objection",
+    "给这个项目做一个分阶段的实施计划": "plan",
+    "What could go wrong with this project?": "risks",
+    "用大白话给财务总监解释一下零知识证明": "explain",
+    "Draft a milestone plan with KPIs for this deal": "plan",
+    "这个场景真的需要区块链吗？": "fit",
+    "Do we even need a blockchain here, or is a shared database enough?": "fit",
+    "帮我准备下周和客户开会的简报": "card",
+    "Brief me for tomorrow's meeting with their CFO": "card",
+    "TradeLens 为什么关停了？": "ask",
+    "How did Marco Polo end, and why?": "ask",
+}
+"""What reps ask, zh and en, with the skill the chat routes each to (every route but the new ones)."""
+MESSAGES: list[str] = list(MESSAGE_SKILLS)
 
 DEALS: list[dict[str, str]] = [
     {
@@ -430,7 +429,7 @@ class Session:
             if error is None and latency > self.timeout:
                 error = f"timeout after {self.timeout:g} s"
             lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in message) else "en"
-            turn = Turn(self.number, len(self.turns) + 1, route(message).skill, lang, latency, error)
+            turn = Turn(self.number, len(self.turns) + 1, MESSAGE_SKILLS.get(message, "?"), lang, latency, error)
             self.turns.append(turn)
             if self.think_s:
                 time.sleep(self.think_s)  # a user reading the reply before the next question
@@ -600,9 +599,9 @@ def start_profiler(pid: int, out: Path, seconds: float) -> subprocess.Popen[byte
 
 
 PROFILE_GROUPS: dict[str, str] = {
-    "copilot skills (core)": "copilot/core.py:Copilot._dispatch",
+    "copilot skills (core)": "copilot/chat.py:run_turn",
     "chat history reads (SQLite)": "copilot/history.py:History.get",
-    "rendering stored messages": "ui/chat.py:render_messages",
+    "rendering stored messages": "ui/chat_turn.py:render_messages",
     "gradio: whole event (process_api)": "gradio/blocks.py:Blocks.process_api",
     "gradio: postprocess outputs": "gradio/blocks.py:Blocks.postprocess_data",
     "gradio: rebuild components for updates / gr.skip()": "gradio/component_meta.py:updateable.<locals>.wrapper",

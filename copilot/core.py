@@ -27,10 +27,12 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from copilot.chat import next_offer, plan_turn, run_turn
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.inputs import PreparedText, fit_deal, prepare_text
 from copilot.knowledge import KnowledgeBase
+from copilot.long_input import long_input_notice
 from copilot.reading.build import read_deal
 from copilot.reading.model import DealReading
 from copilot.replies import PREVIEW, ChatEvent, stream_events
@@ -38,6 +40,7 @@ from copilot.results import (
     AnyResult,
     AskResult,
     BriefResult,
+    DealHealth,
     ExplainResult,
     FitResult,
     Notice,
@@ -47,12 +50,14 @@ from copilot.results import (
     SkillResult,
     Usage,
 )
-from copilot.router import Route, route
 from copilot.settings import Settings
 from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
 from copilot.skills.explain import explain_offline, render_explain
 from copilot.skills.fit import fit_offline, render_fit
+from copilot.skills.health import deal_health, with_health
+from copilot.skills.negotiate_llm import negotiate
+from copilot.skills.negotiate_model import NegotiationResult
 from copilot.skills.objection import objection_offline, render_objection
 from copilot.skills.plan import plan_offline, render_plan
 from copilot.skills.risks import render_risks, risks_offline
@@ -307,7 +312,7 @@ class Copilot:
     def brief(self, deal: Deal, lang: str | None = None, horizon_months: int = 12) -> BriefResult:
         deal, notices = self._deal(deal, lang)
         reading = self.read(deal)
-        return self._run(
+        brief = self._run(
             "brief",
             deal,
             deal.lang,
@@ -317,6 +322,17 @@ class Copilot:
             task_input=f"horizon_months: {horizon_months}",
             input_notices=notices,
         )
+        return with_health(brief, self.kb, deal, lambda r: render_brief(r, self.kb))
+
+    def health(self, deal: Deal, lang: str | None = None, notes: Sequence[str] = ()) -> DealHealth:
+        """The deal-health scorecard (also in every brief); `notes`: later words, e.g. meeting recaps."""
+        deal, _ = self._deal(deal, lang)
+        return deal_health(self.kb, deal, deal.lang, notes)
+
+    def negotiate(self, deal: Deal, lang: str | None = None) -> NegotiationResult:
+        """The negotiation plan: numbers by the rules; in LLM mode the model only narrates it (checked)."""
+        deal, notices = self._deal(deal, lang)
+        return negotiate(self.kb, self.model, self.settings, self.vendor, deal, [*self.notices, *notices])
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:
@@ -332,20 +348,26 @@ class Copilot:
             yield ChatEvent(kind="done")
             return
         text = prepared.text
-        decision = route(text)
-        lang = detect_language(text, default=deal.lang)
-        yield ChatEvent(kind="route", skill=decision.skill)
+        plan = plan_turn(self, text, deal)
+        offer = next_offer(plan.decision.skill, plan.lang)
+        route_event = ChatEvent(kind="route", skill=plan.decision.skill, answered_by=plan.answered_by)
+        if offer:
+            route_event = route_event.model_copy(update={"next_label": offer[0], "next_prompt": offer[1]})
+        yield route_event
+        turn_deal = self._in(deal, plan.lang)
         answered: list[AnyResult] = []
         yield from self.stream(
-            lambda: self._dispatch(decision.skill, text, history, self._in(deal, lang), lang), answered.append
+            lambda: run_turn(self, plan, text, history, turn_deal, lambda t, h: _with_context(t, h, self.settings)),
+            answered.append,
         )
         result = answered[0]
         if prepared.notices:
-            result = result.model_copy(update={"notices": [*prepared.notices, *result.notices]})
+            notices = [long_input_notice(n, message, text, plan.lang) for n in prepared.notices]
+            result = result.model_copy(update={"notices": [*notices, *result.notices]})
         yield ChatEvent(kind="citations", citations=result.citations)
         for notice in result.notices:
             yield ChatEvent(kind="notice", notice=notice)
-        yield ChatEvent(kind="result", skill=decision.skill, result=result)
+        yield route_event.model_copy(update={"kind": "result", "result": result})
         yield ChatEvent(kind="done")
 
     def stream(self, call: Callable[[], R], done: Callable[[R], None]) -> Iterator[ChatEvent]:
@@ -356,21 +378,6 @@ class Copilot:
         with the checked result's text. `done` receives the result before the last event is yielded.
         """
         return stream_events(call, done, llm=self.model is not None)
-
-    def _dispatch(self, skill: Route, text: str, history: Sequence[ChatTurn], deal: Deal, lang: str) -> AnyResult:
-        if skill == "brief":
-            return self.brief(deal)
-        if skill == "risks":
-            return self.risks(deal)
-        if skill == "plan":
-            return self.plan(deal)
-        if skill == "fit":
-            return self.fit(deal)
-        if skill == "objection":
-            return self.objection(deal, text, lang)
-        if skill == "explain":
-            return self.explain(deal, text, lang)
-        return self.ask(_with_context(text, history, self.settings), deal, lang)
 
 
 def _with_context(message: str, history: Sequence[ChatTurn], settings: Settings) -> str:

@@ -148,6 +148,7 @@ class Negotiation(BaseModel):
 
     issues: list[NegotiationIssue] = Field(default_factory=list, max_length=MAX_ITEMS)
     tradeables: list[Tradeable] = Field(default_factory=list, max_length=MAX_ITEMS)
+    alternative: ShortText | None = Field(default=None, description="what we do if there is no deal (our BATNA)")
 
     @model_validator(mode="after")
     def _unique_names(self) -> Negotiation:
@@ -162,7 +163,7 @@ class Negotiation(BaseModel):
 class Deal(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    customer: ShortText = "the customer"
+    customer: ShortText | None = Field(default=None, description="the customer's name; None when the rep gave none")
     industry: ShortText | None = None
     scenario: ScenarioKey
     region: RegionKey = "cn"
@@ -181,13 +182,21 @@ class Deal(BaseModel):
     @model_validator(mode="after")
     def _detect_language(self) -> Deal:
         if self.language is None:
-            text = " ".join([self.customer, self.industry or "", *self.audience, *self.pains, *self.goals])
+            text = " ".join([self.customer or "", self.industry or "", *self.audience, *self.pains, *self.goals])
             object.__setattr__(self, "language", detect_language(text, default="zh"))
         return self
 
     @property
     def lang(self) -> str:
         return self.language or "zh"
+
+    def who(self, lang: str | None = None) -> str:
+        """The customer's name, or the generic way to say "the customer" in `lang` (never stored)."""
+        if self.customer:
+            return self.customer
+        from copilot.wording import Wording
+
+        return Wording("deal", lang or self.lang)("generic_customer")
 
     def text(self) -> str:
         """The deal's own words, for retrieval queries and number checks."""

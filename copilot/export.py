@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,7 +125,7 @@ def _labels(lang: str) -> dict[str, str]:
     return {k: w(k) for k in keys}
 
 
-def _write_docx(brief: BriefResult, path: Path, card_only: bool = False) -> None:
+def _write_docx(brief: BriefResult, path: Path, card_only: bool = False, images: Sequence[Path] = ()) -> None:
     """The card on page 1 (the rep's notes in their own shaded box), the appendices from page 2."""
     from docx import Document as DocxDocument
     from docx.enum.text import WD_BREAK
@@ -145,7 +145,7 @@ def _write_docx(brief: BriefResult, path: Path, card_only: bool = False) -> None
         marker = f"# {bw('heading.appendix')}"
         start = next((i for i, line in enumerate(lines) if line.strip() == marker), 0)
         lines = lines[start:]
-    _markdown(doc, brief, lines, labels)
+    _markdown(doc, brief, lines, labels, images)
     doc.save(str(path))
 
 
@@ -197,7 +197,12 @@ def rep_notes_box(doc: Any, heading: str, notes: list[str]) -> None:
         cell.add_paragraph(f"• {note}")
 
 
-def _markdown(doc: Any, brief: BriefResult, lines: list[str], labels: dict[str, str]) -> None:
+def _markdown(
+    doc: Any, brief: BriefResult, lines: list[str], labels: dict[str, str], images: Sequence[Path] = ()
+) -> None:
+    """The brief's Markdown lines as .docx; the risks and the plan as tables, each followed by its chart."""
+    from docx.shared import Cm
+
     bw = Wording("brief", brief.language)
     risk_heading, plan_heading = bw("heading.risks"), bw("heading.plan")
     in_risks = in_plan = False
@@ -212,8 +217,12 @@ def _markdown(doc: Any, brief: BriefResult, lines: list[str], labels: dict[str, 
             doc.add_heading(title, level=min(level, 4) if level > 1 else 0)
             if in_risks:
                 _risk_table(doc, brief, labels)
+                if len(images) > 0:
+                    doc.add_picture(str(images[0]), width=Cm(16))  # the risk heat map
             elif in_plan:
                 _plan_table(doc, brief, labels)
+                if len(images) > 1:
+                    doc.add_picture(str(images[1]), width=Cm(16))  # the milestone chart
             continue
         if in_risks or in_plan:
             continue  # rendered as a table instead
@@ -257,12 +266,16 @@ def _plan_table(doc: object, brief: BriefResult, labels: dict[str, str]) -> None
         row[4].text = "\n".join(phase.vendor_tasks)
 
 
-def export_brief(brief: BriefResult, fmt: Format, path: Path, card_only: bool = False) -> Path:
-    """Write the brief (or, with `card_only`, its prep card alone) as `fmt` to `path`, atomically."""
+def export_brief(
+    brief: BriefResult, fmt: Format, path: Path, images: Sequence[Path] = (), card_only: bool = False
+) -> Path:
+    """Write the brief (or, with `card_only`, its prep card alone) as `fmt` to `path`, atomically.
+
+    A .docx gets `images` (the risk heat map, then the milestone chart) after their tables."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "docx":
-        return write_atomic(path, lambda tmp: _write_docx(brief, tmp, card_only))
+        return write_atomic(path, lambda tmp: _write_docx(brief, tmp, card_only, images))
     if card_only:
         content = card_to_markdown(brief) if fmt == "md" else card_to_json(brief)
     else:

@@ -96,7 +96,7 @@ CONSTRAINT_LISTS = ("compliance", "data_residency", "other", "sentences")
 def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
     """`deal` with its free text cleaned and, if it exceeds `settings.input_max_tokens`, every item cut to a share."""
     data: dict[str, Any] = deal.model_dump()
-    slots: list[tuple[str, int | None]] = [("customer", None)]
+    slots: list[tuple[str, int | None]] = [("customer", None)] if deal.customer else []
     slots += [("industry", None)] if deal.industry else []
     slots += [(name, i) for name in DEAL_LISTS for i in range(len(data[name]))]
     slots += [(f"constraints.{k}", None) for k in ("budget", "timeline") if data["constraints"][k]]
@@ -152,7 +152,7 @@ def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
         return deal, []
     for name in DEAL_LISTS:
         data[name] = [item for item in data[name] if item]
-    data["customer"] = data["customer"] or "the customer"
+    data["customer"] = data["customer"] or None
     data["industry"] = data["industry"] or None
-    data["constraints"] = {k: v or None for k, v in data["constraints"].items()}
+    data["constraints"] = {k: v if isinstance(v, list) else (v or None) for k, v in data["constraints"].items()}
     return Deal.model_validate(data), notices

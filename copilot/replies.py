@@ -37,6 +37,12 @@ class ChatEvent(BaseModel):
     """"text": more of the reply; "replace": the whole reply, instead of the text sent so far (the last
     "replace" of an LLM reply carries the checked result in `result`; an earlier one restarts a retried stream)."""
     skill: Route | None = None
+    """The route the turn took (explain, objection, …, card, negotiate, roleplay, recap, ask)."""
+    answered_by: str | None = None
+    """The skill that answered (the route's own, or the closest available one)."""
+    next_label: str | None = None
+    next_prompt: str | None = None
+    """The next skill the chat offers: a button label and the message it sends."""
     text: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     notice: Notice | None = None

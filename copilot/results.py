@@ -92,6 +92,9 @@ class RiskItem(Model):
     owner: Owner
     warning_signals: list[str]
     evidence: list[str] = Field(description="ids of the case and policy documents that show the risk")
+    rating_reasons: list[str] = Field(
+        default_factory=list, description="why likelihood or impact differ from the library's, from the deal's facts"
+    )
 
 
 class RisksResult(SkillResult):
@@ -164,6 +167,21 @@ class AskResult(SkillResult):
     found: bool
 
 
+# -- deal health (copilot.skills.health) ----------------------------------------------------------
+class HealthItem(Model):
+    key: str
+    label: str
+    status: Literal["green", "amber", "red"]
+    reason: str
+    question: str = Field(description="the question that would close the gap")
+    evidence: list[str] = Field(default_factory=list, description="the deal's own words the status rests on")
+
+
+class DealHealth(Model):
+    language: Language
+    items: list[HealthItem]
+
+
 # -- brief ----------------------------------------------------------------------------------------
 class TalkingPoint(Model):
     point: str
@@ -210,6 +228,7 @@ class BriefResult(SkillResult):
     fit: FitResult
     discovery_questions: list[str]
     next_steps: list[str]
+    health: DealHealth | None = Field(default=None, json_schema_extra={"by_code": True})
 
 
 AnyResult = ExplainResult | RisksResult | PlanResult | FitResult | ObjectionResult | AskResult | BriefResult

@@ -1,147 +1,118 @@
-"""Route a chat turn (zh or en, free text) to a skill.
+"""Route a chat turn (zh or en, free text) to a skill, from meaning.
 
-Rules, not a model: routing must work offline and be predictable for a rep.
-The first rule whose cue appears wins, in this order: brief, objection, risks,
-plan, fit, explain; anything else is a question for `ask`. Cues are matched
-case-insensitively; a quoted buyer statement ("客户说…", 'they said "…"') is an
-objection. Sentences that speak to the model ("you are now in brief mode",
-"忽略之前的所有指令", see copilot.text.injection) are not the rep's request and
-never choose the skill.
+The turn is classified by the one text classifier (copilot.understand) over the labelled rep turns
+in evals/datasets/understanding/routing.jsonl: explain, objection, risks, plan, fit, card,
+negotiate, roleplay, recap, ask. No cue words in code: a new way reps phrase a request is a new
+labelled line. Only a turn the classifier can hardly place (ROUTE_FLOOR) is a question for `ask`.
+
+Sentences that speak to the model ("you are now in brief mode", "忽略之前的所有指令", see
+copilot.text.injection) are not the rep's request and never choose the skill: they are removed
+before classifying. A message made only of a quoted buyer statement that holds such a sentence is
+still the buyer's words: an objection.
+
+Some routes name skills that other parts of the product add (negotiate, roleplay, recap, card):
+`available_skill` says which skill answers until they exist, and the chat says so.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from copilot.text.injection import drop_instruction_sentences
 
-Route = Literal["brief", "objection", "risks", "plan", "fit", "explain", "ask"]
+Route = Literal["explain", "objection", "risks", "plan", "fit", "card", "negotiate", "roleplay", "recap", "ask"]
+ROUTES: tuple[Route, ...] = (
+    "explain",
+    "objection",
+    "risks",
+    "plan",
+    "fit",
+    "card",
+    "negotiate",
+    "roleplay",
+    "recap",
+    "ask",
+)
+CLASSIFIER = "routing"
+ROUTE_FLOOR = 0.3
+"""Below this confidence a turn is a question for `ask`. Lower than the classifier's own `unsure` line: a
+plurality among ten skills is already informative, and a wrong "ask" costs the rep as much as a wrong skill."""
 
-_RULES: list[tuple[Route, tuple[str, ...]]] = [
-    (
-        "brief",
-        (
-            "简报",
-            "会前准备",
-            "会议准备",
-            "准备会议",
-            "谈判准备",
-            "meeting brief",
-            "brief me",
-            "prepare the meeting",
-            "prep for the meeting",
-            "talking points",
-            "briefing",
-        ),
-    ),
-    (
-        "objection",
-        (
-            "客户说",
-            "对方说",
-            "买方说",
-            "客户质疑",
-            "客户担心",
-            "客户反对",
-            "怎么回应",
-            "如何回应",
-            "怎么回答他",
-            "异议",
-            "objection",
-            "push back",
-            "pushback",
-            "the buyer says",
-            "the customer says",
-            "they say",
-            "they said",
-            "how do i respond",
-            "how should i respond",
-            "how to respond",
-            "how do i answer",
-        ),
-    ),
-    ("risks", ("风险", "隐患", "risk", "what could go wrong", "pitfall")),
-    (
-        "plan",
-        (
-            "里程碑",
-            "实施计划",
-            "分阶段",
-            "路线图",
-            "计划",
-            "kpi",
-            "milestone",
-            "roadmap",
-            "phased plan",
-            "rollout",
-            "project plan",
-            "timeline",
-        ),
-    ),
-    (
-        "fit",
-        (
-            "适合用区块链",
-            "需要区块链",
-            "要不要用区块链",
-            "是否需要区块链",
-            "数据库就够",
-            "数据库就行",
-            "用数据库",
-            "适用性",
-            "need a blockchain",
-            "need blockchain",
-            "right tool",
-            "wrong tool",
-            "just a database",
-            "why not a database",
-            "is blockchain a fit",
-            "good fit",
-            "does blockchain fit",
-        ),
-    ),
-    (
-        "explain",
-        (
-            "解释",
-            "大白话",
-            "通俗",
-            "讲给",
-            "讲清楚",
-            "是什么意思",
-            "什么是",
-            "explain",
-            "in plain words",
-            "plain english",
-            "what is",
-            "what does",
-            "what's",
-            "jargon",
-            "non-technical",
-        ),
-    ),
-]
+FALLBACK: dict[str, tuple[str, ...]] = {
+    "card": ("brief",),
+    "negotiate": ("plan",),
+    "roleplay": ("objection",),
+    "recap": ("ask",),
+}
+"""While a skill is not in the product yet, the closest one that is answers (and the chat says so)."""
+
+NEXT: dict[str, Route] = {
+    "explain": "card",
+    "ask": "explain",
+    "objection": "roleplay",
+    "risks": "plan",
+    "plan": "negotiate",
+    "fit": "risks",
+    "card": "roleplay",
+    "brief": "roleplay",
+    "negotiate": "roleplay",
+    "roleplay": "recap",
+    "recap": "plan",
+}
+"""The skill the chat offers next after each one (e.g. "practise this objection")."""
 
 _QUOTED_STATEMENT = re.compile(r"(说|问|表示)[:：]?\s*[“\"「]|(says?|said|asks?|asked)[:,]?\s*[\"“']", re.IGNORECASE)
+
+
+class ClassifyFn(Protocol):
+    def __call__(self, name: str, text: str) -> Any: ...
 
 
 @dataclass(frozen=True)
 class RouteDecision:
     skill: Route
-    cue: str | None
+    confidence: float = 0.0
+    unsure: bool = False
+    request: str = ""
+    """The rep's own request: the message without sentences that speak to the model."""
+    reason: str = ""
+    neighbours: list[str] = field(default_factory=list)
 
 
-def route(message: str) -> RouteDecision:
-    request = drop_instruction_sentences(message)
-    text = request.strip().lower()
-    for skill, cues in _RULES:
-        for cue in cues:
-            if cue in text:
-                return RouteDecision(skill, cue)
-        if skill == "objection" and _QUOTED_STATEMENT.search(request):
-            return RouteDecision("objection", "quoted statement")
-    if request != message and _QUOTED_STATEMENT.search(message):
-        return RouteDecision("objection", "quoted statement")  # a buyer's words that hold an injection
-    return RouteDecision("ask", None)
+def route(message: str, classify: ClassifyFn | Callable[[str, str], Any]) -> RouteDecision:
+    """The skill for `message`; `classify` is `kb.understanding.classify` (name, text) -> Classification."""
+    request = drop_instruction_sentences(message).strip()
+    if not request:
+        if _QUOTED_STATEMENT.search(message):
+            return RouteDecision("objection", 1.0, False, message, "a quoted buyer statement")
+        return RouteDecision("ask", 0.0, True, message, "nothing but instructions to the model")
+    got = classify(CLASSIFIER, request)
+    label: str = got.label
+    skill: Route = next((r for r in ROUTES if r == label), "ask")
+    if got.unsure and got.confidence < ROUTE_FLOOR:
+        skill = "ask"
+    return RouteDecision(
+        skill=skill,
+        confidence=float(got.confidence),
+        unsure=bool(got.unsure),
+        request=request,
+        reason=got.reason(),
+        neighbours=[n.id for n in got.neighbours],
+    )
+
+
+def available_skill(skill: Route, available: Collection[str]) -> tuple[str, bool]:
+    """The skill that answers `skill` given the skills the copilot has: (skill, is_substitute)."""
+    if skill in available:
+        return skill, False
+    for candidate in FALLBACK.get(skill, ()):
+        if candidate in available:
+            return candidate, True
+    return "ask", True
+
+
+def next_skill(skill: str) -> Route | None:
+    return NEXT.get(skill)

@@ -162,7 +162,7 @@ def duplicate_sentences(units: Sequence[str], skill: str | None = "brief") -> Me
 
 def _entities(deal: Deal, vendor: VendorProfile | None) -> tuple[list[str], list[set[str]]]:
     """Names matched literally, and the content-token sets of the deal's sentences (pains, goals, constraints)."""
-    names = [deal.customer, deal.industry or "", *deal.systems, *deal.audience]
+    names = [deal.customer or "", deal.industry or "", *deal.systems, *deal.audience]
     if vendor is not None:
         names += [p.strip() for p in re.split(r"\s+/\s+|(?<=[）)])/\s*", vendor.product)]
     names = [n for n in names if len(n.strip()) >= 2]

@@ -307,5 +307,6 @@ def default_dataset(suite: str) -> Path:
         "adversarial": "adversarial.yaml",
         "retrieval": "retrieval.jsonl",
         "understanding": "understanding",
+        "negotiation": "negotiations.yaml",
     }
     return datasets_dir() / names[suite]

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Suite = Literal["skills", "adversarial", "retrieval", "understanding"]
-SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "understanding")
+Suite = Literal["skills", "adversarial", "retrieval", "understanding", "negotiation"]
+SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "understanding", "negotiation")
 CaseStatus = Literal["pass", "fail", "error"]
 
 

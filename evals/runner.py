@@ -196,6 +196,10 @@ def load_suite(config: RunConfig) -> list[Any]:
         cases = load_adversarial_cases(path)
     elif config.suite == "understanding":
         cases = load_understanding_cases(path)
+    elif config.suite == "negotiation":
+        from evals.negotiation import load_negotiation_cases
+
+        cases = load_negotiation_cases(path)
     else:
         cases = load_gold(path)
     return list(cases[: config.limit] if config.limit else cases)
@@ -208,6 +212,10 @@ def _runner(config: RunConfig, engine: Engine) -> Callable[[Any, int], CaseResul
         return lambda case, index: run_adversarial_case(engine, case, index)
     if config.suite == "understanding":
         return lambda case, index: run_understanding_case(engine.kb, case, index)
+    if config.suite == "negotiation":
+        from evals.negotiation import run_negotiation_case
+
+        return lambda case, index: run_negotiation_case(engine, case, index)
     return lambda case, index: run_retrieval_case(engine, case, index)
 
 

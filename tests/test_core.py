@@ -23,7 +23,7 @@ def offline(kb: Any, shipped_index: Any) -> Copilot:
 @pytest.mark.parametrize(
     ("message", "skill"),
     [
-        ("帮我准备明天会议的简报", "brief"),
+        ("帮我准备明天会议的简报", "card"),
         ("客户说：“TradeLens不就关了吗？”怎么回应", "objection"),
         ('The buyer says "why not just a database?"', "objection"),
         ("这个项目有哪些风险", "risks"),
@@ -35,8 +35,8 @@ def offline(kb: Any, shipped_index: Any) -> Copilot:
         ("沃尔玛芒果溯源从几天缩短到几秒？", "ask"),
     ],
 )
-def test_router(message: str, skill: str) -> None:
-    assert route(message).skill == skill
+def test_router(kb: Any, message: str, skill: str) -> None:
+    assert route(message, kb.understanding.classify).skill == skill
 
 
 def test_offline_mode_by_default(offline: Copilot) -> None:

@@ -416,7 +416,7 @@ ROUTES = [
 def test_an_injected_mode_switch_does_not_choose_the_skill(
     offline: Copilot, lang: str, message: str, skill: str
 ) -> None:
-    assert route(message).skill == skill
+    assert route(message, offline.kb.understanding.classify).skill == skill
     events = list(
         offline.chat(message, [ChatTurn(role="user", content="你好" if lang == "zh" else "hi")], shipping_deal(lang))
     )
@@ -425,9 +425,11 @@ def test_an_injected_mode_switch_does_not_choose_the_skill(
     assert "PWNED" not in reply and "已攻破" not in reply
 
 
-def test_a_real_brief_request_still_routes_to_brief() -> None:
+def test_a_real_brief_request_still_routes_to_the_card(offline: Copilot) -> None:
     """The control: the router is not simply blind to "brief"."""
-    assert route("帮我准备一份会议简报").skill == "brief" and route("Brief me for the meeting").skill == "brief"
+    classify = offline.kb.understanding.classify
+    assert route("帮我准备一份会议简报", classify).skill == "card"
+    assert route("Brief me for the meeting", classify).skill == "card"
 
 
 # -- LLM mode: what the server receives -----------------------------------------------------------

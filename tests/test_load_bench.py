@@ -20,7 +20,6 @@ import pytest
 from ui_support import clone_shipped_index
 
 from bench import load
-from copilot.router import route
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench" / "load.py"
@@ -69,8 +68,8 @@ def test_the_messages_cover_every_skill_in_both_languages() -> None:
     def lang(text: str) -> str:
         return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
 
-    routes = {(route(m).skill, lang(m)) for m in load.MESSAGES}
-    skills = {"ask", "objection", "explain", "risks", "plan", "fit", "brief"}
+    routes = {(load.MESSAGE_SKILLS[m], lang(m)) for m in load.MESSAGES}
+    skills = {"ask", "objection", "explain", "risks", "plan", "fit", "card"}
     assert routes == {(s, code) for s in skills for code in ("zh", "en")}
 
 

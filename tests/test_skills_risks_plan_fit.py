@@ -16,6 +16,7 @@ from copilot.results import FitResult, PlanResult, RisksResult, SkillResult
 from copilot.skills.fit import fit_offline
 from copilot.skills.goal_numbers import parse_goal
 from copilot.skills.plan import plan_offline
+from copilot.skills.risk_rating import rate_risks
 from copilot.skills.risks import ALWAYS, risks_offline
 from copilot.vocabulary import RISK_CATEGORIES
 
@@ -69,8 +70,16 @@ def test_risks_structure(kb: KnowledgeBase, runs: dict[Any, Any], deal: Deal) ->
         entry = entries[item.risk_id]
         assert 1 <= item.likelihood <= 5 and 1 <= item.impact <= 5
         expected = min(5, entry.likelihood + 1) if deal.scenario in entry.rises_in else entry.likelihood
-        assert item.likelihood == expected
-        assert item.impact == entry.impact
+        library = item.model_copy(update={"likelihood": expected, "impact": entry.impact, "rating_reasons": []})
+        (rated,) = rate_risks(
+            [library], deal, classify=kb.understanding.classify
+        )  # the deal's facts move the library's rating, each with a reason
+        assert (item.likelihood, item.impact, item.rating_reasons) == (
+            rated.likelihood,
+            rated.impact,
+            rated.rating_reasons,
+        )
+        assert len(item.rating_reasons) >= abs(item.likelihood - expected) + abs(item.impact - entry.impact)
         assert item.category_label == RISK_CATEGORIES[item.category][li]
         assert item.risk == entry.title(deal.lang) and item.risk in result.text
         assert item.description and item.mitigations and item.warning_signals

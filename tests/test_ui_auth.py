@@ -121,7 +121,7 @@ def produced(served: Served) -> Produced:
     messages, conversation = out[0], update_value(out[2])
     assert CANARY in json.dumps(messages, ensure_ascii=False) and conversation
     exported, _ = client.predict(conversation_id=conversation, api_name="/export_conversation")
-    brief = client.predict(*DEAL, 12, api_name="/brief")
+    brief = client.predict(*DEAL[:6], "出了问题追溯要好几天", *DEAL[7:], 12, api_name="/brief")
     brief_urls = [update_value(out)["url"] for out in brief[3:6]]
     with logged_in(served) as session:
         config = session.get("config").json()

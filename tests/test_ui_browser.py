@@ -77,6 +77,7 @@ def test_chinese_question_streams_a_reply_with_citations_and_takes_feedback(page
 
     page.locator('#chatbot button[aria-label="Like"]').last.click()
     page.locator("#feedback-status").get_by_text("Feedback saved").wait_for()
+    page.locator("#feedback-box").get_by_text("提交反馈").first.click()  # the comment box folds away under the chat
     page.fill("#feedback-comment textarea", "数字清楚，来源可靠")
     page.click("#feedback-send")
     page.locator("#feedback-status").get_by_text("Comment saved").wait_for()
@@ -90,7 +91,7 @@ def test_brief_tab_generates_a_brief_with_both_charts_and_a_docx(page: Any, tmp_
     deal_file = tmp_path / "deal.json"
     deal_file.write_text(deal.model_dump_json(), encoding="utf-8")
 
-    page.get_by_role("tab", name="会议简报 Meeting brief").click()
+    page.get_by_role("tab", name="会议简报").click()
     page.locator("#brief-deal-file input[type=file]").set_input_files(str(deal_file))
     page.locator("#brief-customer textarea, #brief-customer input").first.wait_for()
     page.wait_for_function(

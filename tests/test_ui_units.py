@@ -9,7 +9,7 @@ import pytest
 from copilot.deal import DealError
 from ui.auth import AuthError, binding_warning, checker, parse_auth, users_file_warning
 from ui.brief import export_name
-from ui.deal_form import deal_from_values, values_from_deal
+from ui.deal_form import deal_from_values, read_form, values_from_deal
 from ui.knowledge import pasted_name
 from ui.render import safe_md, source_links
 
@@ -73,12 +73,21 @@ def test_deal_panel_values_to_deal_and_back() -> None:
         "stage": "proposal",
     }
     deal = deal_from_values(values, message_lang="zh")
-    assert deal.customer == "客户" and deal.audience == ["CFO", "资金部总经理"] and deal.lang == "zh"
+    assert deal.customer is None and deal.audience == ["CFO", "资金部总经理"] and deal.lang == "zh"
     assert deal.constraints.budget == "500万" and deal.stage == "proposal"
     back = values_from_deal(deal)
-    assert back[0] == "客户" and back[5] == "CFO\n资金部总经理" and back[9] == "500万"
-    english = deal_from_values({"scenario": "traceability", "language": "en"})
-    assert english.customer == "the customer"
+    assert back[0] == "" and back[5] == "CFO\n资金部总经理" and back[9] == "500万"
+    english = deal_from_values({"scenario": "traceability", "language": "auto"}, message_lang="en")
+    assert english.customer is None and english.lang == "en"  # the language follows the conversation
+    assert "the customer" not in english.model_dump_json() and english.who() == "the customer"
+
+
+def test_a_long_deal_item_is_cut_with_a_notice_not_refused() -> None:
+    reading = read_form({"scenario": "traceability", "pains": "供应商不愿意录入数据。" * 80}, message_lang="zh")
+    (pain,) = reading.deal.pains
+    assert len(pain) <= 500 and reading.rest and len(pain) + len(reading.rest) >= 800
+    (notice,) = reading.notices
+    assert notice.kind == "truncated" and "痛点" in notice.message and "知识库笔记" in notice.message
     with pytest.raises(DealError, match="scenario"):
         deal_from_values({"scenario": "not-a-scenario", "customer": "ACME"})
 

@@ -1,6 +1,8 @@
 """The Gradio app: tabs for chat, meeting briefs, the knowledge base, evals and settings.
 
-`build_app(ctx)` lays out the tabs over one `AppContext`; `launch(...)` serves it
+`build_app(ctx)` lays out the tabs over one `AppContext`, chat first, in one interface
+language at a time (a zh | en switch in the header, ui/labels.py); evals and search
+scores are behind the "admin view" switch; `launch(...)` serves it
 with the safe defaults: 127.0.0.1, optional login, never a public share link,
 no analytics, no run history kept in the browser, a queue with a concurrency
 limit (CPU-bound turns wait their turn instead of failing), uploads capped, and
@@ -18,44 +20,105 @@ from starlette.middleware import Middleware
 
 from ui.auth import checker
 from ui.brief import build_brief_tab
-from ui.chat import build_chat_tab
+from ui.chat import CITATION_LINKS, build_chat_tab
 from ui.context import AppContext
 from ui.evals_tab import build_evals_tab, harness_md
 from ui.guard import HideApiInfoFromStrangers
 from ui.knowledge import build_knowledge_tab, status_md
+from ui.labels import Labels, ui_text
+from ui.negotiate_tab import build_negotiate_tab
 from ui.settings_tab import build_settings_tab
 
 TITLE = "谈判助手 Negotiation Copilot"
 QUEUE_MAX = 100
 MAX_UPLOAD = "2mb"
 CSS = """
-#mode-badge { font-size: 0.95em; }
+#mode-badge { font-size: 0.9em; }
 #chatbot .message { font-size: 0.95em; }
+#chat-skill { font-size: 0.9em; opacity: 0.85; }
+.cite-flash { outline: 2px solid #f58518; border-radius: 6px; }
+@media (max-width: 640px) {
+  #chatbot { height: 70vh !important; }
+  #app-header { flex-wrap: wrap; }
+}
 """
 
 
 def build_app(ctx: AppContext) -> gr.Blocks:
+    labels = Labels(ctx.settings.language)
+    t = labels.t
     demo: gr.Blocks
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        with gr.Row():
-            gr.Markdown(f"## {TITLE}")
+        with gr.Row(elem_id="app-header", equal_height=True):
+            labels.reg(gr.Markdown(t("app.title"), elem_id="app-title"), value="app.title")
             badge = gr.Markdown(ctx.mode_badge(), elem_id="mode-badge")
-        with gr.Tabs():
-            with gr.Tab("对话 Chat", id="chat"):
-                chat = build_chat_tab(ctx)
-            with gr.Tab("会议简报 Meeting brief", id="brief"):
-                build_brief_tab(ctx, chat.form)
-            with gr.Tab("知识库 Knowledge base", id="kb"):
-                index_status = build_knowledge_tab(ctx)
-            with gr.Tab("评测 Evals", id="evals"):
-                evals_status = build_evals_tab(ctx)
-            with gr.Tab("设置 Settings", id="settings"):
-                build_settings_tab(ctx, badge)
+            ui_lang = labels.reg(
+                gr.Radio(
+                    [("中文", "zh"), ("English", "en")],
+                    value=labels.lang,
+                    label=t("app.ui_language"),
+                    elem_id="ui-language",
+                    scale=0,
+                    min_width=170,
+                ),
+                label="app.ui_language",
+            )
+            admin = labels.reg(
+                gr.Checkbox(False, label=t("app.admin"), elem_id="admin-view", scale=0, min_width=170),
+                label="app.admin",
+            )
+        with gr.Tabs() as tabs:
+            with gr.Tab(t("tab.chat"), id="chat", elem_id="tab-chat") as chat_tab:
+                chat = build_chat_tab(ctx, labels)
+            with gr.Tab(t("tab.brief"), id="brief", elem_id="tab-brief") as brief_tab:
+                build_brief_tab(ctx, chat.form, labels)
+            with gr.Tab(t("tab.negotiate"), id="negotiate", elem_id="tab-negotiate") as negotiate_tab:
+                build_negotiate_tab(ctx)
+            with gr.Tab(t("tab.kb"), id="kb", elem_id="tab-kb") as kb_tab:
+                kb = build_knowledge_tab(ctx, labels)
+            with gr.Tab(t("tab.evals"), id="evals", elem_id="tab-evals", visible=False) as evals_tab:
+                evals_status = build_evals_tab(ctx, labels)
+            with gr.Tab(t("tab.settings"), id="settings", elem_id="tab-settings") as settings_tab:
+                build_settings_tab(ctx, badge, labels)
+        for tab, key in (
+            (chat_tab, "tab.chat"),
+            (brief_tab, "tab.brief"),
+            (negotiate_tab, "tab.negotiate"),
+            (kb_tab, "tab.kb"),
+            (evals_tab, "tab.evals"),
+            (settings_tab, "tab.settings"),
+        ):
+            labels.reg(tab, label=key)
+
+        ui_lang.change(labels.updates, [ui_lang], labels.components(), api_name="ui_language")
+
+        def admin_view(on: bool) -> tuple[Any, ...]:
+            return gr.Tab(visible=on), gr.Dataframe(visible=on)
+
+        admin.change(admin_view, [admin], [evals_tab, kb.hits], api_name="admin_view")
+
+        def rest_to_note(rest: str, lang: str) -> tuple[Any, ...]:
+            """The rest of a long message, in the note form of the knowledge base (title and source to add)."""
+            if not (rest or "").strip():
+                return gr.skip(), gr.skip(), gr.skip(), ui_text(lang, "chat.rest_none")
+            return gr.Tabs(selected="kb"), gr.Accordion(open=True), rest, ""
+
+        note_outputs = [tabs, kb.note_box, kb.note_text, kb.note_result]
+        chat.save_rest.click(rest_to_note, [chat.rest, ui_lang], note_outputs, api_visibility="private")
+
+        def rest_to_recap(rest: str, lang: str) -> tuple[Any, ...]:
+            """Meeting notes go to the recap; until it is in the product, to a note (and the user is told)."""
+            tab, box, text, note = rest_to_note(rest, lang)
+            if isinstance(text, str):
+                note = "ℹ " + ui_text(lang, "chat.recap_unavailable")
+            return tab, box, text, note
+
+        chat.use_rest.click(rest_to_recap, [chat.rest, ui_lang], note_outputs, api_visibility="private")
 
         def on_load(request: gr.Request) -> tuple[Any, ...]:
             return chat.conversations(request), ctx.mode_badge(), status_md(ctx), harness_md(ctx)
 
-        demo.load(on_load, None, [chat.conversation, badge, index_status, evals_status], api_name="conversations")
+        demo.load(on_load, None, [chat.conversation, badge, kb.status, evals_status], api_name="conversations")
     return demo
 
 
@@ -92,6 +155,7 @@ def launch(
         max_file_size=MAX_UPLOAD,
         theme=gr.themes.Default(),
         css=CSS,
+        head=CITATION_LINKS,
     )
     if block:
         demo.block_thread()

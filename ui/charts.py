@@ -64,7 +64,11 @@ def _offsets(count: int) -> list[tuple[float, float]]:
 
 
 def risk_heatmap(risks: RisksResult) -> go.Figure:
-    """Each risk a numbered point at (likelihood, impact) over a green-to-red grid; the legend names them."""
+    """Each risk a numbered point at (likelihood, impact) over a green-to-red grid; the legend below names them.
+
+    The numbers on the points are the labels (readable at 390 px); hovering a point shows the risk and why
+    this deal's rating differs from the library's.
+    """
     t = _TEXT[risks.language]
     grid = [[likelihood * impact for likelihood in range(1, 6)] for impact in range(1, 6)]
     fig = go.Figure(
@@ -97,6 +101,7 @@ def risk_heatmap(risks: RisksResult) -> go.Figure:
                     hovertext=[
                         f"{_esc(item.risk)}<br>{_esc(item.category_label)}<br>"
                         f"{t['likelihood']} {item.likelihood} × {t['impact']} {item.impact}"
+                        + "".join(f"<br>· {_esc(_short(r, 60))}" for r in item.rating_reasons)
                     ],
                     hoverinfo="text",
                 )
@@ -106,9 +111,10 @@ def risk_heatmap(risks: RisksResult) -> go.Figure:
         title={"text": t["heat_title"]},
         xaxis={**axis, "title": {"text": t["likelihood"]}},
         yaxis={**axis, "title": {"text": t["impact"]}},
-        legend={"font": {"size": 11}},
-        margin={"l": 50, "r": 10, "t": 50, "b": 45},
-        height=480,
+        # The legend sits below the plot, one risk per line: beside it, it covered the plot on a phone.
+        legend={"font": {"size": 11}, "orientation": "h", "x": 0, "xanchor": "left", "y": -0.14, "yanchor": "top"},
+        margin={"l": 50, "r": 10, "t": 50, "b": 20},
+        height=420 + 22 * len(risks.items),
         plot_bgcolor="white",
     )
     return fig

@@ -1,39 +1,29 @@
-"""The chat tab: streamed replies with citations, the deal panel, conversations and feedback.
+"""The chat tab: the chat first and large, the deal panel beside it (below on a phone), conversations.
 
-Each turn is stored as it happens (copilot.history): the user's message, then
-the reply as `partial` before the first word, its text flushed while it
-streams, and `complete` with its citations when the copilot is done. A stream
-that stops early is marked `interrupted`.
+The turn itself (streaming, history, citations, long input) is ui/chat_turn.py. Here: the layout and
+the events: "New" starts a clean conversation and a clean deal; deleting sits in "Manage this
+conversation", away from "New", and asks for confirmation; the next-skill button sends its prompt;
+after a reply the view scrolls to its start, and a click on [n] opens citation n.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from copilot.core import EMPTY_MESSAGE, ChatTurn
-from copilot.deal import DealError
-from copilot.history import ConversationDetail, HistoryError, Message, Rating
-from copilot.inputs import prepare_text
-from copilot.results import Citation, Notice
+from copilot.history import HistoryError, Rating
 from copilot.text.lang import detect_language
+from ui.chat_turn import _dropdown, owner_of, render_messages, stream_reply
 from ui.context import AppContext
-from ui.deal_form import DealForm, deal_form, deal_from_values, form_values, values_from_deal
-from ui.render import citation_message, notices_md, safe_md
+from ui.deal_form import DealForm, deal_form, form_values, values_from_deal
+from ui.health_panel import add_health_panel
+from ui.labels import Labels, ui_text
+from ui.render import safe_md
 
-log = logging.getLogger("ui.chat")
-
-FLUSH_INTERVAL_S = 0.5
-"""How often the text of a reply being streamed is written to the history (at most)."""
-
-REDRAW_INTERVAL_S = 0.1
-"""How often the reply being streamed is redrawn (at most). Every update makes Gradio post-process and
-send the whole conversation: redrawing per piece cost ~75% of the app's CPU under load (bench/load.py)."""
+__all__ = ["ChatTab", "build_chat_tab", "owner_of", "render_messages", "stream_reply"]
 
 EXAMPLES = [
     "沃尔玛芒果溯源从几天缩短到几秒？",
@@ -43,165 +33,6 @@ EXAMPLES = [
     "Explain hash anchoring to a CFO in business terms",
     "Draft a milestone plan for this deal",
 ]
-_STATUS_NOTE = {
-    "partial": "\n\n> ⚠ 回复未完成（应用中途停止）/ Reply unfinished: the app stopped while writing it",
-    "interrupted": "\n\n> ⚠ 回复被中断，以上为部分内容 / Reply interrupted: what is above is partial",
-}
-
-
-def owner_of(request: gr.Request | None) -> str:
-    """The logged-in user ("" without login): conversations are kept per user."""
-    return str(getattr(request, "username", None) or "")
-
-
-def _reply_messages(message: Message, lang: str) -> list[dict[str, Any]]:
-    text = safe_md(message.content) + _STATUS_NOTE.get(message.status, "")
-    out = [{"role": "assistant", "content": text or "…"}]
-    out += [citation_message(n, c, lang) for n, c in enumerate(message.citations, 1)]
-    return out
-
-
-def render_messages(messages: list[Message]) -> tuple[list[dict[str, Any]], list[int | None]]:
-    """Chatbot messages for stored messages, and for each the id of the reply it belongs to (for feedback)."""
-    shown: list[dict[str, Any]] = []
-    ids: list[int | None] = []
-    lang = "zh"
-    for message in messages:
-        if message.role == "user":
-            lang = detect_language(message.content, default=lang)
-            shown.append({"role": "user", "content": safe_md(message.content)})
-            ids.append(None)
-        else:
-            parts = _reply_messages(message, lang)
-            shown += parts
-            ids += [message.id] * len(parts)
-    return shown, ids
-
-
-def conversation_choices(ctx: AppContext, owner: str) -> list[tuple[str, str]]:
-    return [(f"{c.title} · {c.updated_at[:16].replace('T', ' ')}", c.id) for c in ctx.history.list_conversations(owner)]
-
-
-def _dropdown(ctx: AppContext, owner: str, value: str | None) -> Any:
-    return gr.Dropdown(choices=conversation_choices(ctx, owner), value=value or None)
-
-
-def _history_turns(detail: ConversationDetail) -> list[ChatTurn]:
-    """What the copilot is told of earlier turns: the user's messages and the replies that finished."""
-    return [
-        ChatTurn(role=m.role, content=m.content) for m in detail.messages if m.role == "user" or m.status == "complete"
-    ]
-
-
-def stream_reply(
-    ctx: AppContext, message: str, conversation_id: str | None, deal_values: dict[str, Any], owner: str
-) -> Iterator[tuple[list[dict[str, Any]], str, Any, str, list[int | None]]]:
-    """One chat turn: yields (chatbot, textbox, conversation dropdown, notices, reply ids) as the reply streams.
-
-    The message is cleaned and cut first (copilot.inputs.prepare_text, as the copilot would): an empty one
-    is refused with a message and nothing is stored; otherwise what is stored and answered is the prepared
-    text, and the notices saying what was removed or cut are shown and kept with the reply.
-    """
-    prepared = prepare_text(message or "", ctx.settings)
-    if prepared.empty:
-        yield gr.skip(), gr.skip(), gr.skip(), "⚠ " + EMPTY_MESSAGE, gr.skip()
-        return
-    text = prepared.text
-    notes: list[str] = []
-    lang = detect_language(text, default=ctx.settings.language)
-    try:
-        deal = deal_from_values(deal_values, lang)
-    except DealError as exc:
-        yield (
-            gr.skip(),
-            gr.skip(),
-            gr.skip(),
-            "⚠ 交易信息有误 / The deal panel has a problem:\n\n" + safe_md(str(exc)),
-            gr.skip(),
-        )
-        return
-    deal_data = deal.model_dump(mode="json")
-    history = ctx.history
-    try:
-        if conversation_id:
-            history.set_deal(conversation_id, deal_data, owner)
-            detail = history.get(conversation_id, owner)
-        else:
-            conversation = history.create(text, owner, deal_data)
-            conversation_id = conversation.id
-            detail = history.get(conversation_id, owner)
-        history.add_user_message(conversation_id, text, owner)
-        reply_id = history.start_reply(conversation_id, owner)
-    except HistoryError as exc:
-        yield gr.skip(), gr.skip(), gr.skip(), "⚠ " + safe_md(str(exc)), gr.skip()
-        return
-
-    shown, ids = render_messages(detail.messages)
-    shown.append({"role": "user", "content": safe_md(text)})
-    ids.append(None)
-    dropdown = _dropdown(ctx, owner, conversation_id)
-    reply = ""
-    citations: list[Citation] = []
-    notices: list[Notice] = list(prepared.notices)
-    skill: str | None = None
-    finished = False
-    last_flush = time.monotonic()
-
-    def view(extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        return [*shown, {"role": "assistant", "content": safe_md(reply) or "…"}, *(extra or [])]
-
-    yield view(), "", dropdown, notices_md(notices), [*ids, reply_id]
-    last_redraw = time.monotonic()
-    try:
-        for event in ctx.copilot.chat(text, _history_turns(detail), deal):
-            if event.kind in ("text", "replace") and event.text is not None:
-                reply = event.text if event.kind == "replace" else reply + event.text  # replace: the checked answer
-                now = time.monotonic()
-                if now - last_flush >= FLUSH_INTERVAL_S:
-                    history.save_partial(reply_id, reply)
-                    last_flush = now
-                if now - last_redraw >= REDRAW_INTERVAL_S:
-                    last_redraw = now
-                    yield view(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            elif event.kind == "route" and event.skill:
-                skill = event.skill
-            elif event.kind == "citations":
-                citations = event.citations
-            elif event.kind == "notice" and event.notice:
-                notices.append(event.notice)
-        history.complete_reply(reply_id, reply, citations, notices, skill)
-        finished = True
-    except Exception as exc:  # the user sees a short message; the log has the details
-        log.exception("chat turn failed")
-        notes.append(f"⚠ 回答出错，已保存部分内容 / The reply failed ({type(exc).__name__}); the partial text is kept")
-    finally:
-        if not finished:
-            try:
-                history.interrupt_reply(reply_id, reply)
-            except HistoryError:
-                log.exception("could not mark the reply as interrupted")
-    # The stored reply is exactly this one: redraw from what is in hand rather than reading the
-    # whole conversation back (its cost grows with the conversation's length).
-    stored = Message(
-        id=reply_id,
-        conversation_id=conversation_id,
-        role="assistant",
-        content=reply,
-        status="complete" if finished else "interrupted",
-        skill=skill,
-        citations=citations,
-        notices=notices,
-        created_at="",
-    )
-    parts = _reply_messages(stored, lang)
-    summary = notes + ([notices_md(notices)] if notices else [])
-    yield (
-        [*shown, *parts],
-        gr.skip(),
-        _dropdown(ctx, owner, conversation_id),
-        "\n".join(summary),
-        [*ids, *[reply_id] * len(parts)],
-    )
 
 
 @dataclass
@@ -210,60 +41,171 @@ class ChatTab:
     conversation: gr.Dropdown
     conversations: Callable[[gr.Request], Any]
     """Fills the conversation list (run when a page loads)."""
+    message: gr.Textbox
+    rest: gr.State
+    save_rest: gr.Button
+    use_rest: gr.Button
+    notices: gr.Markdown
+    chatbot: gr.Chatbot
 
 
-def build_chat_tab(ctx: AppContext) -> ChatTab:
+SCROLL_TO_ANSWER = """() => {
+  const go = () => {
+    const users = document.querySelectorAll('#chatbot [data-testid="user"]');
+    const last = users[users.length - 1];
+    if (last) { last.scrollIntoView({block: 'start', behavior: 'instant'}); }
+  };
+  go();
+  setTimeout(go, 300);
+  setTimeout(go, 900);
+}"""
+"""After a reply: show its start (the question and the answer's first lines), not the end of its sources."""
+
+CITATION_LINKS = """
+<script>
+if (!window.negoCitationLinks) {
+window.negoCitationLinks = true;
+document.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('#chatbot a[href^="#cite-"]');
+  if (!link) { return; }
+  event.preventDefault();
+  event.stopPropagation();
+  const n = parseInt(link.getAttribute('href').slice(6), 10);
+  const message = link.closest('[data-testid="bot"]') || link;
+  const after = (el) => message.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
+  const blocks = Array.from(document.querySelectorAll('#chatbot .thought')).filter(after);
+  const target = blocks[n - 1];
+  if (!target) { return; }
+  const title = target.querySelector('.title');
+  const body = target.querySelector('.content');
+  if (title && (!body || body.offsetParent === null)) { title.click(); }
+  target.scrollIntoView({block: 'center'});
+  target.classList.add('cite-flash');
+  setTimeout(() => target.classList.remove('cite-flash'), 2500);
+}, true);
+}
+</script>
+"""
+"""[n] in a reply is a link: a click opens citation n (its passage) and scrolls to it."""
+
+
+def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
     """The chat tab's components and events."""
     reply_ids = gr.State([])
     feedback_target = gr.State(None)
+    next_prompt = gr.State("")
+    rest = gr.State("")
+    t = labels.t
     with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=220):
-            gr.Markdown("#### 对话 Conversations")
-            conversation = gr.Dropdown(
-                choices=[], value=None, label="继续对话 Resume", elem_id="conversation", allow_custom_value=True
+        with gr.Column(scale=4, min_width=320):
+            with gr.Row(equal_height=True):
+                conversation = labels.reg(
+                    gr.Dropdown(
+                        choices=[],
+                        value=None,
+                        label=t("chat.resume"),
+                        elem_id="conversation",
+                        allow_custom_value=True,
+                        scale=4,
+                    ),
+                    label="chat.resume",
+                )
+                new_btn = labels.reg(
+                    gr.Button(t("chat.new"), size="sm", variant="primary", elem_id="new-conversation", scale=1),
+                    value="chat.new",
+                )
+            chatbot = labels.reg(
+                gr.Chatbot(
+                    label=t("chat.bot"),
+                    elem_id="chatbot",
+                    height=620,
+                    buttons=["copy"],
+                    sanitize_html=True,
+                    allow_tags=False,
+                    latex_delimiters=[],
+                    feedback_options=("Like", "Dislike"),
+                    group_consecutive_messages=True,
+                ),
+                label="chat.bot",
             )
-            with gr.Row():
-                new_btn = gr.Button("新对话 New", size="sm", elem_id="new-conversation")
-                delete_btn = gr.Button("删除 Delete", size="sm", variant="stop", elem_id="delete-conversation")
-            rename_box = gr.Textbox(label="重命名 Rename", placeholder="新标题 / new title", elem_id="rename-box")
-            rename_btn = gr.Button("重命名 Rename", size="sm")
-            export_btn = gr.Button("导出 Markdown Export", size="sm", elem_id="export-conversation")
-            export_file = gr.File(label="导出文件 Export", interactive=False, height=90, elem_id="export-file")
-        with gr.Column(scale=3, min_width=420):
-            chatbot = gr.Chatbot(
-                label="谈判助手 Copilot",
-                elem_id="chatbot",
-                height=560,
-                buttons=["copy"],
-                sanitize_html=True,
-                allow_tags=False,
-                latex_delimiters=[],
-                feedback_options=("Like", "Dislike"),
-                group_consecutive_messages=True,
-            )
+            with gr.Row(equal_height=True):
+                skill_line = gr.Markdown("", elem_id="chat-skill")
+                next_btn = gr.Button("", visible=False, size="sm", elem_id="chat-next")
             notices = gr.Markdown("", elem_id="chat-notices")
-            with gr.Row():
-                message = gr.Textbox(
-                    placeholder="用中文或英文提问 / Ask in Chinese or English (Enter to send)",
-                    show_label=False,
-                    scale=6,
-                    elem_id="chat-input",
-                    max_lines=6,
+            with gr.Row(visible=False, elem_id="long-input-actions") as long_row:
+                save_rest = labels.reg(
+                    gr.Button(t("chat.save_rest_note"), size="sm", elem_id="long-save-note"),
+                    value="chat.save_rest_note",
                 )
-                send = gr.Button("发送 Send", variant="primary", scale=1, elem_id="chat-send")
-                stop = gr.Button("停止 Stop", scale=1, elem_id="chat-stop")
-            gr.Examples([[e] for e in EXAMPLES], inputs=[message], label="示例 Examples")
-            with gr.Row():
-                comment = gr.Textbox(
-                    label="反馈意见 Feedback comment (on the reply you rated, else the last one)",
-                    scale=5,
-                    elem_id="feedback-comment",
+                use_rest = labels.reg(
+                    gr.Button(t("chat.use_rest_recap"), size="sm", elem_id="long-use-recap"),
+                    value="chat.use_rest_recap",
                 )
-                comment_btn = gr.Button("提交反馈 Send feedback", scale=1, elem_id="feedback-send")
+            with gr.Row():
+                message = labels.reg(
+                    gr.Textbox(
+                        placeholder=t("chat.placeholder"),
+                        show_label=False,
+                        scale=6,
+                        elem_id="chat-input",
+                        max_lines=6,
+                    ),
+                    placeholder="chat.placeholder",
+                )
+                send = labels.reg(
+                    gr.Button(t("chat.send"), variant="primary", scale=1, min_width=80, elem_id="chat-send"),
+                    value="chat.send",
+                )
+                stop = labels.reg(
+                    gr.Button(t("chat.stop"), scale=1, min_width=80, elem_id="chat-stop"), value="chat.stop"
+                )
+            gr.Examples([[e] for e in EXAMPLES], inputs=[message], label=t("chat.examples"))
+            with gr.Accordion(t("chat.feedback_send"), open=False, elem_id="feedback-box") as feedback_box:
+                comment = labels.reg(
+                    gr.Textbox(label=t("chat.feedback_comment"), elem_id="feedback-comment"),
+                    label="chat.feedback_comment",
+                )
+                comment_btn = labels.reg(
+                    gr.Button(t("chat.feedback_send"), size="sm", elem_id="feedback-send"), value="chat.feedback_send"
+                )
+            labels.reg(feedback_box, label="chat.feedback_send")
             feedback_status = gr.Markdown("", elem_id="feedback-status")
-        with gr.Column(scale=1, min_width=260):
-            gr.Markdown("#### 交易 Deal\n每一轮对话都会使用 / used by every turn")
-            form = deal_form("deal")
+            with gr.Accordion(t("chat.manage"), open=False, elem_id="manage-conversation") as manage:
+                with gr.Row():
+                    rename_box = labels.reg(
+                        gr.Textbox(label=t("chat.rename_box"), elem_id="rename-box", scale=3), label="chat.rename_box"
+                    )
+                    rename_btn = labels.reg(
+                        gr.Button(t("chat.rename_btn"), size="sm", scale=1), value="chat.rename_btn"
+                    )
+                export_btn = labels.reg(
+                    gr.Button(t("chat.export_btn"), size="sm", elem_id="export-conversation"), value="chat.export_btn"
+                )
+                export_file = labels.reg(
+                    gr.File(label=t("chat.export_file"), interactive=False, height=90, elem_id="export-file"),
+                    label="chat.export_file",
+                )
+                delete_btn = labels.reg(
+                    gr.Button(t("chat.delete_btn"), size="sm", variant="stop", elem_id="delete-conversation"),
+                    value="chat.delete_btn",
+                )
+                with gr.Group(visible=False, elem_id="delete-confirm-box") as confirm_box:
+                    labels.reg(gr.Markdown(t("chat.delete_ask")), value="chat.delete_ask")
+                    with gr.Row():
+                        confirm_btn = labels.reg(
+                            gr.Button(t("chat.delete_confirm"), size="sm", variant="stop", elem_id="delete-confirm"),
+                            value="chat.delete_confirm",
+                        )
+                        cancel_btn = labels.reg(
+                            gr.Button(t("chat.delete_cancel"), size="sm", elem_id="delete-cancel"),
+                            value="chat.delete_cancel",
+                        )
+            labels.reg(manage, label="chat.manage")
+        with gr.Column(scale=1, min_width=280):
+            with gr.Accordion(t("chat.deal"), open=True, elem_id="deal-panel") as deal_box:
+                form = deal_form("deal", labels)
+                add_health_panel(ctx, form)
+            labels.reg(deal_box, label="chat.deal")
 
     deal_inputs = form.components()
 
@@ -289,14 +231,31 @@ def build_chat_tab(ctx: AppContext) -> ChatTab:
         )
         yield from stream_reply(ctx, message, conversation_id, values, owner_of(request))
 
-    chat_outputs = [chatbot, message, conversation, notices, reply_ids]
+    chat_outputs = [
+        chatbot,
+        message,
+        conversation,
+        notices,
+        reply_ids,
+        skill_line,
+        next_btn,
+        next_prompt,
+        rest,
+        long_row,
+    ]
     submit_event = message.submit(
         chat, [message, conversation, *deal_inputs], chat_outputs, api_name="chat", concurrency_id="copilot"
     )
     click_event = send.click(
         chat, [message, conversation, *deal_inputs], chat_outputs, api_visibility="private", concurrency_id="copilot"
     )
+    for event in (submit_event, click_event):
+        event.then(None, None, None, js=SCROLL_TO_ANSWER, api_visibility="private")
     stop.click(None, None, None, cancels=[submit_event, click_event], api_visibility="private")
+    next_event = next_btn.click(lambda p: p, [next_prompt], [message], api_visibility="private").then(
+        chat, [message, conversation, *deal_inputs], chat_outputs, api_visibility="private", concurrency_id="copilot"
+    )
+    next_event.then(None, None, None, js=SCROLL_TO_ANSWER, api_visibility="private")
 
     def resume(conversation_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         owner = owner_of(request)
@@ -315,41 +274,52 @@ def build_chat_tab(ctx: AppContext) -> ChatTab:
         return _dropdown(ctx, owner_of(request), None)
 
     def new_conversation(request: gr.Request) -> tuple[Any, ...]:
-        return _dropdown(ctx, owner_of(request), None), [], [], ""
+        """A clean start: no conversation, an empty chat and an empty deal."""
+        cleared = (gr.Button(visible=False), "", "", gr.Row(visible=False))
+        return _dropdown(ctx, owner_of(request), None), [], [], "", "", *cleared, *values_from_deal({})
 
-    new_btn.click(new_conversation, None, [conversation, chatbot, reply_ids, notices], api_name="new_conversation")
+    new_btn.click(
+        new_conversation,
+        None,
+        [conversation, chatbot, reply_ids, notices, skill_line, next_btn, next_prompt, rest, long_row, *deal_inputs],
+        api_name="new_conversation",
+    )
 
     def rename(conversation_id: str | None, title: str, request: gr.Request) -> tuple[Any, ...]:
         owner = owner_of(request)
+        lang = detect_language(title or "", default=labels.lang)
         if not conversation_id:
-            return gr.skip(), "⚠ 请先选择对话 / Choose a conversation first", gr.skip()
+            return gr.skip(), ui_text(lang, "chat.choose_first"), gr.skip()
         try:
             ctx.history.rename(conversation_id, title, owner)
         except HistoryError as exc:
             return gr.skip(), "⚠ " + safe_md(str(exc)), gr.skip()
-        return _dropdown(ctx, owner, conversation_id), "已重命名 / Renamed", ""
+        return _dropdown(ctx, owner, conversation_id), ui_text(lang, "chat.renamed"), ""
 
     rename_btn.click(
         rename, [conversation, rename_box], [conversation, notices, rename_box], api_name="rename_conversation"
     )
 
+    delete_btn.click(lambda: gr.Group(visible=True), None, [confirm_box], api_visibility="private")
+    cancel_btn.click(lambda: gr.Group(visible=False), None, [confirm_box], api_visibility="private")
+
     def delete(conversation_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         owner = owner_of(request)
         if not conversation_id:
-            return gr.skip(), gr.skip(), gr.skip(), "⚠ 请先选择对话 / Choose a conversation first"
+            return gr.skip(), gr.skip(), gr.skip(), ui_text(labels.lang, "chat.choose_first")
         try:
             ctx.history.delete(conversation_id, owner)
         except HistoryError as exc:
             return gr.skip(), gr.skip(), gr.skip(), "⚠ " + safe_md(str(exc))
-        return _dropdown(ctx, owner, None), [], [], "已删除 / Deleted"
+        return _dropdown(ctx, owner, None), [], [], ui_text(labels.lang, "chat.deleted")
 
-    delete_btn.click(
+    confirm_btn.click(
         delete, [conversation], [conversation, chatbot, reply_ids, notices], api_name="delete_conversation"
-    )
+    ).then(lambda: gr.Group(visible=False), None, [confirm_box], api_visibility="private")
 
     def export(conversation_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         if not conversation_id:
-            return None, "⚠ 请先选择对话 / Choose a conversation first"
+            return None, ui_text(labels.lang, "chat.choose_first")
         try:
             detail = ctx.history.get(conversation_id, owner_of(request))
             name = f"conversation-{detail.conversation.created_at[:10]}-{conversation_id[:8]}.md"
@@ -390,5 +360,4 @@ def build_chat_tab(ctx: AppContext) -> ChatTab:
     comment_btn.click(
         send_comment, [comment, feedback_target, reply_ids], [feedback_status, comment], api_name="feedback_comment"
     )
-
-    return ChatTab(form=form, conversation=conversation, conversations=conversations)
+    return ChatTab(form, conversation, conversations, message, rest, save_rest, use_rest, notices, chatbot)

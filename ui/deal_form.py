@@ -1,18 +1,25 @@
 """The deal panel: the same fields in the chat tab and the brief tab, turned into a core `Deal`.
 
 List fields (audience, pains, goals, systems) take one item per line. Empty
-fields are left out, so the core's defaults and its language detection apply.
+fields are left out, so the core's defaults and its language detection apply; no
+placeholder (such as a generic customer name) is ever stored. Labels and choices
+are in the interface language (ui/labels.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from copilot.deal import Deal, deal_from_data
+from copilot.long_input import cut_item
+from copilot.results import Notice
+from copilot.text.lang import detect_language
 from copilot.vocabulary import REGIONS, SCENARIOS
+from ui.labels import Labels, ui_text
 
 STAGES = {
     "discovery": ("探询", "Discovery"),
@@ -20,8 +27,6 @@ STAGES = {
     "negotiation": ("谈判", "Negotiation"),
     "closing": ("成交", "Closing"),
 }
-LANGUAGE_CHOICES = [("自动 Auto", "auto"), ("中文", "zh"), ("English", "en")]
-DEFAULT_CUSTOMER = {"zh": "客户", "en": "the customer"}
 FIELDS = (
     "customer",
     "industry",
@@ -36,6 +41,7 @@ FIELDS = (
     "timeline",
     "stage",
 )
+LIST_FIELDS = ("audience", "pains", "goals", "systems")
 
 
 @dataclass
@@ -57,33 +63,82 @@ class DealForm:
         return [getattr(self, name) for name in FIELDS]
 
 
-def _choices(table: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(f"{zh} · {en}", key) for key, (zh, en) in table.items()]
+def _choices(table: dict[str, tuple[str, str]]) -> Callable[[str], list[tuple[str, str]]]:
+    """Dropdown choices in one language (the value stays the key)."""
+
+    def choices(lang: str) -> list[tuple[str, str]]:
+        return [(zh if lang == "zh" else en, key) for key, (zh, en) in table.items()]
+
+    return choices
 
 
-def deal_form(prefix: str) -> DealForm:
+def _language_choices(lang: str) -> list[tuple[str, str]]:
+    return [(ui_text(lang, "deal.language_auto"), "auto"), ("中文", "zh"), ("English", "en")]
+
+
+def deal_form(prefix: str, labels: Labels) -> DealForm:
     """Create the deal fields in the current Blocks context; elem_ids start with `prefix`."""
+    lang = labels.lang
 
-    def box(name: str, label: str, lines: int = 1, placeholder: str = "") -> gr.Textbox:
-        return gr.Textbox(label=label, lines=lines, max_lines=8, placeholder=placeholder, elem_id=f"{prefix}-{name}")
-
-    customer = box("customer", "客户 Customer", placeholder="鲜果供应链集团 / Acme Foods")
-    industry = box("industry", "行业 Industry")
-    with gr.Row():
-        scenario = gr.Dropdown(
-            _choices(SCENARIOS), value="traceability", label="场景 Scenario", elem_id=f"{prefix}-scenario"
+    def box(name: str, lines: int = 1, placeholder: str = "") -> gr.Textbox:
+        box = gr.Textbox(
+            label=labels.t(f"deal.{name}"),
+            lines=lines,
+            max_lines=8,
+            placeholder=placeholder,
+            elem_id=f"{prefix}-{name}",
         )
-        region = gr.Dropdown(_choices(REGIONS), value="cn", label="地区 Region", elem_id=f"{prefix}-region")
+        return labels.reg(box, label=f"deal.{name}")
+
+    customer = labels.reg(
+        gr.Textbox(
+            label=labels.t("deal.customer"),
+            placeholder=labels.t("deal.customer_placeholder"),
+            elem_id=f"{prefix}-customer",
+        ),
+        label="deal.customer",
+        placeholder="deal.customer_placeholder",
+    )
+    industry = box("industry")
+    pains = box("pains", 3)
     with gr.Row():
-        stage = gr.Dropdown(_choices(STAGES), value="discovery", label="阶段 Stage", elem_id=f"{prefix}-stage")
-        language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label="语言 Language", elem_id=f"{prefix}-language")
-    audience = box("audience", "在场角色 Audience (one per line)", 2, "CFO\n质量总监")
-    pains = box("pains", "痛点 Pains (one per line)", 3)
-    goals = box("goals", "目标 Goals (one per line, with the buyer's numbers)", 2)
-    systems = box("systems", "现有系统 Systems (one per line)", 1)
+        scenario_choices, region_choices, stage_choices = _choices(SCENARIOS), _choices(REGIONS), _choices(STAGES)
+        scenario = labels.reg(
+            gr.Dropdown(
+                scenario_choices(lang),
+                value="traceability",
+                label=labels.t("deal.scenario"),
+                elem_id=f"{prefix}-scenario",
+            ),
+            label="deal.scenario",
+            choices=scenario_choices,
+        )
+        region = labels.reg(
+            gr.Dropdown(region_choices(lang), value="cn", label=labels.t("deal.region"), elem_id=f"{prefix}-region"),
+            label="deal.region",
+            choices=region_choices,
+        )
     with gr.Row():
-        budget = box("budget", "预算 Budget")
-        timeline = box("timeline", "时间 Timeline")
+        stage = labels.reg(
+            gr.Dropdown(
+                stage_choices(lang), value="discovery", label=labels.t("deal.stage"), elem_id=f"{prefix}-stage"
+            ),
+            label="deal.stage",
+            choices=stage_choices,
+        )
+        language = labels.reg(
+            gr.Dropdown(
+                _language_choices(lang), value="auto", label=labels.t("deal.language"), elem_id=f"{prefix}-language"
+            ),
+            label="deal.language",
+            choices=_language_choices,
+        )
+    audience = box("audience", 2, "CFO")
+    goals = box("goals", 2)
+    systems = box("systems", 1)
+    with gr.Row():
+        budget = box("budget")
+        timeline = box("timeline")
     return DealForm(
         customer, industry, scenario, region, language, audience, pains, goals, systems, budget, timeline, stage
     )
@@ -100,29 +155,56 @@ def form_values(*values: Any) -> dict[str, Any]:
 
 def deal_from_values(values: dict[str, Any], message_lang: str | None = None) -> Deal:
     """Build the deal from the form's values; raises DealError naming the field that is wrong."""
+    return read_form(values, message_lang).deal
+
+
+@dataclass(frozen=True)
+class FormReading:
+    """The deal of a form, and what was done to make it one: items cut to length, and their rest."""
+
+    deal: Deal
+    notices: list[Notice]
+    rest: str
+
+
+def read_form(values: dict[str, Any], message_lang: str | None = None, ui_lang: str | None = None) -> FormReading:
+    """The deal from the form's values: nothing placeholder is stored (no customer name invented), the
+    language follows the conversation when left on auto, and an item too long for the deal is cut with a
+    notice (in the user's language) instead of refused. Raises DealError naming a field that is wrong."""
     data: dict[str, Any] = {"scenario": values.get("scenario") or "traceability"}
-    for name in ("industry", "region", "stage"):
+    for name in ("customer", "industry", "region", "stage"):
         value = (values.get(name) or "").strip()
         if value:
             data[name] = value
     language = values.get("language") or "auto"
     if language != "auto":
         data["language"] = language
-    for name in ("audience", "pains", "goals", "systems"):
+    elif message_lang in ("zh", "en"):
+        data["language"] = message_lang
+    texts = " ".join(str(values.get(n) or "") for n in FIELDS if n not in ("scenario", "region", "stage", "language"))
+    lang = str(data.get("language") or ui_lang or detect_language(texts, default="zh"))
+    notices: list[Notice] = []
+    rests: list[str] = []
+
+    def fitted(field: str, items: list[str]) -> list[str]:
+        out = []
+        for n, item in enumerate(items, 1):
+            cut = cut_item(item, ui_text(lang, f"deal.{field}").split("（")[0].split(" (")[0], n, lang)
+            out.append(cut.kept)
+            if cut.notice:
+                notices.append(cut.notice)
+                rests.append(cut.rest)
+        return out
+
+    for name in LIST_FIELDS:
         items = _lines(values.get(name))
         if items:
-            data[name] = items
+            data[name] = fitted(name, items)
     constraints = {k: (values.get(k) or "").strip() for k in ("budget", "timeline")}
-    if any(constraints.values()):
-        data["constraints"] = {k: v for k, v in constraints.items() if v}
-    customer = (values.get("customer") or "").strip()
-    if customer:
-        data["customer"] = customer
-    else:
-        # No name given: address the customer generically, in the language the deal will be in.
-        lang = data.get("language") or message_lang or deal_from_data(data, "deal").lang
-        data["customer"] = DEFAULT_CUSTOMER.get(lang, DEFAULT_CUSTOMER["en"])
-    return deal_from_data(data, "deal")
+    constraints = {k: fitted(k, [v])[0] for k, v in constraints.items() if v}
+    if constraints:
+        data["constraints"] = constraints
+    return FormReading(deal_from_data(data, "deal"), notices, "\n\n".join(rests))
 
 
 def values_from_deal(deal: Deal | dict[str, Any] | None) -> list[Any]:

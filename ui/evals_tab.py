@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from ui.context import AppContext
+from ui.labels import Labels
 from ui.render import safe_md
 
 MISSING = (
@@ -91,7 +92,7 @@ def run_eval(ctx: AppContext, suite: str, provider: str, limit: float | None, pr
         suite=suite,  # type: ignore[arg-type]
         out_dir=runs_dir(ctx.settings) / new_run_id(suite),
         provider=provider,
-        limit=int(limit) if limit else None,
+        limit=int(limit) if limit and limit > 0 else None,  # empty or 0: every case
     )
     try:
         models = open_models(ctx.settings, provider, None)
@@ -143,24 +144,45 @@ def retrieval_eval(ctx: AppContext, progress: gr.Progress) -> str:
     return "```text\n" + format_table(report) + "\n```"
 
 
-def _harness_section(ctx: AppContext) -> None:
+def _harness_section(ctx: AppContext, labels: Labels) -> None:
     from evals.models import SUITES
 
+    t = labels.t
     providers = ["offline"] + ([ctx.settings.provider] if ctx.settings.provider != "offline" else [])
     with gr.Row():
-        suite = gr.Dropdown(list(SUITES), value="retrieval", label="评测集 Suite", elem_id="eval-suite")
-        provider = gr.Dropdown(providers, value="offline", label="服务商 Provider", elem_id="eval-provider")
-        limit = gr.Number(value=None, precision=0, minimum=1, label="只跑前 K 例 Limit (empty: all)")
-        run = gr.Button("运行 Run", variant="primary", elem_id="eval-run")
+        suite = labels.reg(
+            gr.Dropdown(list(SUITES), value="retrieval", label=t("evals.suite"), elem_id="eval-suite"),
+            label="evals.suite",
+        )
+        provider = labels.reg(
+            gr.Dropdown(providers, value="offline", label=t("evals.provider"), elem_id="eval-provider"),
+            label="evals.provider",
+        )
+        # minimum 0, not 1: an empty box is sent as 0, which means "all" (it used to fail validation).
+        limit = labels.reg(
+            gr.Number(value=None, precision=0, minimum=0, label=t("evals.limit"), elem_id="eval-limit"),
+            label="evals.limit",
+        )
+        run = labels.reg(gr.Button(t("evals.run"), variant="primary", elem_id="eval-run"), value="evals.run")
     with gr.Row():
-        shown = gr.Dropdown(run_ids(ctx), value=None, label="查看运行 Show a run", elem_id="eval-show")
-        report = gr.DownloadButton("HTML 报告 report", interactive=False, elem_id="eval-report")
+        shown = labels.reg(
+            gr.Dropdown(run_ids(ctx), value=None, label=t("evals.show"), elem_id="eval-show"), label="evals.show"
+        )
+        report = labels.reg(
+            gr.DownloadButton(t("evals.report"), interactive=False, elem_id="eval-report"), value="evals.report"
+        )
     summary = gr.Markdown("", elem_id="eval-summary")
-    cases = gr.Dataframe(headers=CASE_COLUMNS, label="逐例 Per case (failures first)", interactive=False, wrap=True)
+    cases = labels.reg(
+        gr.Dataframe(headers=CASE_COLUMNS, label=t("evals.cases"), interactive=False, wrap=True), label="evals.cases"
+    )
     with gr.Row():
-        run_a = gr.Dropdown(run_ids(ctx), value=None, label="对比 A (earlier)", elem_id="eval-run-a")
-        run_b = gr.Dropdown(run_ids(ctx), value=None, label="对比 B (later)", elem_id="eval-run-b")
-        compare_btn = gr.Button("对比 Compare", elem_id="eval-compare")
+        run_a = labels.reg(
+            gr.Dropdown(run_ids(ctx), value=None, label=t("evals.run_a"), elem_id="eval-run-a"), label="evals.run_a"
+        )
+        run_b = labels.reg(
+            gr.Dropdown(run_ids(ctx), value=None, label=t("evals.run_b"), elem_id="eval-run-b"), label="evals.run_b"
+        )
+        compare_btn = labels.reg(gr.Button(t("evals.compare"), elem_id="eval-compare"), value="evals.compare")
     comparison = gr.Markdown("", elem_id="eval-comparison")
 
     def do_run(
@@ -191,13 +213,13 @@ def _harness_section(ctx: AppContext) -> None:
     compare_btn.click(do_compare, [run_a, run_b], [comparison], api_name="eval_compare")
 
 
-def build_evals_tab(ctx: AppContext) -> gr.Markdown:
-    """Builds the tab; returns the harness status component (refreshed when a page loads)."""
+def build_evals_tab(ctx: AppContext, labels: Labels) -> gr.Markdown:
+    """Builds the tab (shown in the admin view); returns the harness status component (refreshed on page load)."""
     status = gr.Markdown(harness_md(ctx), elem_id="evals-status")
     if harness_available():
-        _harness_section(ctx)
-    gr.Markdown("#### 检索质量 Retrieval quality (recall@5, MRR@10 on evals/datasets/retrieval.jsonl)")
-    run = gr.Button("运行检索评测 Run the retrieval eval", elem_id="eval-retrieval")
+        _harness_section(ctx, labels)
+    gr.Markdown("#### Retrieval quality (recall@5, MRR@10 on evals/datasets/retrieval.jsonl)")
+    run = labels.reg(gr.Button(labels.t("evals.retrieval"), elem_id="eval-retrieval"), value="evals.retrieval")
     table = gr.Markdown("", elem_id="eval-retrieval-table")
 
     def run_retrieval(progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008

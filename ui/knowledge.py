@@ -1,8 +1,11 @@
-"""The knowledge-base tab: filtered search with scores, a document reader, adding a document, index status."""
+"""The knowledge-base tab: filtered search (scores in the admin view), a document reader, a note form that
+writes the front matter for the user, adding a corpus file, index status."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +19,14 @@ from copilot.library import add_document, document_view
 from copilot.text.lang import detect_language
 from copilot.vocabulary import DOC_TYPES, REGIONS, SCENARIOS
 from ui.context import AppContext
+from ui.labels import Labels, ui_text
+from ui.notes import note_markdown
 from ui.render import TYPE_LABELS, safe_md, source_links, type_label
 
 ALL = ""
 HIT_COLUMNS = ["#", "score", "dense", "sparse", "type", "doc_id", "title", "lang"]
 MAX_K = 20
 _ID_LINE = re.compile(r"^\s*(?:-\s+)?id:\s*['\"]?([a-z0-9]+(?:-[a-z0-9]+)*)", re.MULTILINE)
-
-
-def _all(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [("全部 All", ALL), *choices]
 
 
 def status_md(ctx: AppContext) -> str:
@@ -52,8 +53,7 @@ def search_hits(
     for n, h in enumerate(hits, 1):
         snippet = " ".join(h.text.split())[:300]
         passages.append(
-            f"**{n}. {safe_md(h.title(lang))}** · {type_label(h.type, lang)} · `{h.doc_id}` · score {h.score:.4f}\n\n"
-            f"> {safe_md(snippet)}"
+            f"**{n}. {safe_md(h.title(lang))}** · {type_label(h.type, lang)} · `{h.doc_id}`\n\n> {safe_md(snippet)}"
         )
     text = "\n\n".join(passages) if hits else "没有结果 / No results"
     ids = [h.doc_id for h in hits]
@@ -83,7 +83,9 @@ def pasted_name(text: str, fmt: str) -> str:
     return (match.group(1) if match else "pasted-document") + suffix
 
 
-def add_doc(ctx: AppContext, upload: str | None, pasted: str, fmt: str, progress: gr.Progress) -> tuple[str, str]:
+def add_doc(
+    ctx: AppContext, upload: str | None, pasted: str, fmt: str, progress: gr.Progress, name: str | None = None
+) -> tuple[str, str]:
     if upload:
         path = Path(upload)
         name = path.name
@@ -96,7 +98,7 @@ def add_doc(ctx: AppContext, upload: str | None, pasted: str, fmt: str, progress
         except OSError as exc:
             return f"❌ 未索引任何内容 / Nothing was indexed: cannot read the upload ({exc.strerror})", gr.skip()
     elif (pasted or "").strip():
-        name, content = pasted_name(pasted, fmt), pasted.encode("utf-8")
+        name, content = name or pasted_name(pasted, fmt), pasted.encode("utf-8")
     else:
         return "⚠ 请上传文件或粘贴文档 / Upload a file or paste a document first", gr.skip()
 
@@ -117,61 +119,143 @@ def add_doc(ctx: AppContext, upload: str | None, pasted: str, fmt: str, progress
     return f"✅ 已加入并索引 / Added and indexed: {added} → `{result.path}`\n\n{summary}", status_md(ctx)
 
 
-def build_knowledge_tab(ctx: AppContext) -> gr.Markdown:
-    """Builds the tab; returns the index-status component (refreshed when a page loads)."""
+@dataclass
+class KbTab:
+    status: gr.Markdown
+    hits: gr.Dataframe
+    """Scored hits: shown in the admin view only."""
+    note_box: gr.Accordion
+    note_text: gr.Textbox
+    note_result: gr.Markdown
+
+
+def add_note(
+    ctx: AppContext,
+    title: str,
+    text: str,
+    scenario: str,
+    region: str,
+    source: str,
+    lang: str,
+    progress: gr.Progress,
+) -> tuple[str, str]:
+    """A note from the form: front matter written for the user, then validated and indexed as a corpus file."""
+    if not (title or "").strip() or not (text or "").strip():
+        return ui_text(lang, "kb.note_empty"), gr.skip()
+    name, content = note_markdown(
+        title, text, scenario or "traceability", region or "global", title, (source or "").strip()
+    )
+    return add_doc(ctx, None, content, "markdown", progress, name=name)
+
+
+def _choices_all(table: dict[str, tuple[str, str]]) -> Callable[[str], list[tuple[str, str]]]:
+    def choices(lang: str) -> list[tuple[str, str]]:
+        return [(ui_text(lang, "kb.all"), ALL), *[(zh if lang == "zh" else en, k) for k, (zh, en) in table.items()]]
+
+    return choices
+
+
+def build_knowledge_tab(ctx: AppContext, labels: Labels) -> KbTab:
+    """Builds the tab; returns the components the app updates (index status, admin-only scores, the note form)."""
+    t = labels.t
+    lang = labels.lang
     status = gr.Markdown("", elem_id="index-status")
     with gr.Row():
-        query = gr.Textbox(label="搜索 Search", placeholder="沃尔玛芒果溯源 / TradeLens", scale=4, elem_id="kb-query")
-        k = gr.Slider(1, MAX_K, value=5, step=1, label="结果数 k", scale=1)
+        query = labels.reg(
+            gr.Textbox(label=t("kb.search"), placeholder=t("kb.search_placeholder"), scale=4, elem_id="kb-query"),
+            label="kb.search",
+            placeholder="kb.search_placeholder",
+        )
+        k = labels.reg(gr.Slider(1, MAX_K, value=5, step=1, label=t("kb.k"), scale=1), label="kb.k")
     with gr.Row():
-        doc_type = gr.Dropdown(
-            _all([(f"{zh} {en}", key) for key, (zh, en) in TYPE_LABELS.items() if key in DOC_TYPES]),
-            value=ALL,
-            label="类型 Type",
+        types = {key: v for key, v in TYPE_LABELS.items() if key in DOC_TYPES}
+        doc_type = labels.reg(
+            gr.Dropdown(_choices_all(types)(lang), value=ALL, label=t("kb.type")),
+            label="kb.type",
+            choices=_choices_all(types),
         )
-        scenario = gr.Dropdown(
-            _all([(f"{zh} {en}", key) for key, (zh, en) in SCENARIOS.items()]), value=ALL, label="场景 Scenario"
+        scenario = labels.reg(
+            gr.Dropdown(_choices_all(SCENARIOS)(lang), value=ALL, label=t("kb.scenario")),
+            label="kb.scenario",
+            choices=_choices_all(SCENARIOS),
         )
-        region = gr.Dropdown(
-            _all([(f"{zh} {en}", key) for key, (zh, en) in REGIONS.items()]), value=ALL, label="地区 Region"
+        region = labels.reg(
+            gr.Dropdown(_choices_all(REGIONS)(lang), value=ALL, label=t("kb.region")),
+            label="kb.region",
+            choices=_choices_all(REGIONS),
         )
-        language = gr.Dropdown([("全部 All", ALL), ("中文", "zh"), ("English", "en")], value=ALL, label="语言 Language")
-        search = gr.Button("搜索 Search", variant="primary", elem_id="kb-search")
-    hits = gr.Dataframe(
-        headers=HIT_COLUMNS,
-        label="命中 Hits (hybrid score; dense = cosine, sparse = BM25)",
-        interactive=False,
-        wrap=True,
+        languages = {"zh": ("中文", "中文"), "en": ("English", "English")}
+        language = labels.reg(
+            gr.Dropdown(_choices_all(languages)(lang), value=ALL, label=t("kb.language")),
+            label="kb.language",
+            choices=_choices_all(languages),
+        )
+        search = labels.reg(gr.Button(t("kb.search"), variant="primary", elem_id="kb-search"), value="kb.search")
+    hits = labels.reg(
+        gr.Dataframe(
+            headers=HIT_COLUMNS, label=t("kb.hits"), interactive=False, wrap=True, visible=False, elem_id="kb-hits"
+        ),
+        label="kb.hits",
     )
     passages = gr.Markdown("", elem_id="kb-passages")
-    with gr.Accordion("打开文档 Open a document", open=False):
-        with gr.Row():
-            doc_id = gr.Dropdown(
-                choices=[], label="文档 id Document id", allow_custom_value=True, scale=3, elem_id="kb-doc-id"
-            )
-            doc_lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", label="语言 Language", scale=1)
-            open_btn = gr.Button("打开 Open", scale=1)
-        document = gr.Markdown("", elem_id="kb-document", max_height=700)
-    with gr.Accordion("添加文档 Add a document", open=False):
-        gr.Markdown(
-            "上传或粘贴一个语料文件（格式见 corpus/README.md）。先校验：有任何问题就什么都不索引。"
-            " / Upload or paste one corpus file (format: corpus/README.md). It is validated first: on any problem "
-            "nothing is written or indexed."
+    with gr.Accordion(t("kb.note"), open=False, elem_id="kb-note") as note_box:
+        note_title = labels.reg(gr.Textbox(label=t("kb.note_title"), elem_id="note-title"), label="kb.note_title")
+        note_text = labels.reg(
+            gr.Textbox(label=t("kb.note_text"), lines=6, max_lines=20, elem_id="note-text"), label="kb.note_text"
         )
         with gr.Row():
-            upload = gr.File(
-                label="上传 Upload (.md / .yaml)", file_types=[".md", ".yaml", ".yml"], type="filepath", scale=1
+            note_scenario = labels.reg(
+                gr.Dropdown(_choices_all(SCENARIOS)(lang)[1:], value="traceability", label=t("kb.note_scenario")),
+                label="kb.note_scenario",
+                choices=lambda code: _choices_all(SCENARIOS)(code)[1:],
+            )
+            note_region = labels.reg(
+                gr.Dropdown(_choices_all(REGIONS)(lang)[1:], value="global", label=t("kb.note_region")),
+                label="kb.note_region",
+                choices=lambda code: _choices_all(REGIONS)(code)[1:],
+            )
+        note_source = labels.reg(
+            gr.Textbox(label=t("kb.note_source"), placeholder="https://", elem_id="note-source"), label="kb.note_source"
+        )
+        note_add = labels.reg(gr.Button(t("kb.note_add"), variant="primary", elem_id="note-add"), value="kb.note_add")
+        note_result = gr.Markdown("", elem_id="note-result")
+    labels.reg(note_box, label="kb.note")
+    with gr.Accordion(t("kb.open"), open=False) as open_box:
+        with gr.Row():
+            doc_id = labels.reg(
+                gr.Dropdown(choices=[], label=t("kb.doc_id"), allow_custom_value=True, scale=3, elem_id="kb-doc-id"),
+                label="kb.doc_id",
+            )
+            doc_lang = gr.Radio([("中文", "zh"), ("English", "en")], value=lang, show_label=False, scale=1)
+            open_btn = labels.reg(gr.Button(t("kb.open_btn"), scale=1), value="kb.open_btn")
+        document = gr.Markdown("", elem_id="kb-document", max_height=700)
+    labels.reg(open_box, label="kb.open")
+    with gr.Accordion(t("kb.add"), open=False) as add_box:
+        labels.reg(gr.Markdown(t("kb.add_help")), value="kb.add_help")
+        with gr.Row():
+            upload = labels.reg(
+                gr.File(label=t("kb.upload"), file_types=[".md", ".yaml", ".yml"], type="filepath", scale=1),
+                label="kb.upload",
             )
             with gr.Column(scale=2):
-                pasted = gr.Textbox(label="或粘贴 Or paste", lines=8, max_lines=30, elem_id="kb-paste")
-                fmt = gr.Radio(
-                    [("Markdown (case / policy / method)", "markdown"), ("YAML (glossary / risk / playbook)", "yaml")],
-                    value="markdown",
-                    label="格式 Format",
+                pasted = labels.reg(
+                    gr.Textbox(label=t("kb.paste"), lines=8, max_lines=30, elem_id="kb-paste"), label="kb.paste"
                 )
-        add_btn = gr.Button("校验并索引 Validate and index", variant="primary", elem_id="kb-add")
+                fmt = labels.reg(
+                    gr.Radio(
+                        [
+                            ("Markdown (case / policy / method)", "markdown"),
+                            ("YAML (glossary / risk / playbook)", "yaml"),
+                        ],
+                        value="markdown",
+                        label=t("kb.format"),
+                    ),
+                    label="kb.format",
+                )
+        add_btn = labels.reg(gr.Button(t("kb.add_btn"), variant="primary", elem_id="kb-add"), value="kb.add_btn")
         add_result = gr.Markdown("", elem_id="kb-add-result")
-    refresh = gr.Button("刷新索引状态 Refresh index status", size="sm")
+    labels.reg(add_box, label="kb.add")
+    refresh = labels.reg(gr.Button(t("kb.refresh"), size="sm"), value="kb.refresh")
 
     def run_search(query: str, doc_type: str, scenario: str, region: str, language: str, k: float) -> tuple[Any, ...]:
         return search_hits(ctx, query, doc_type, scenario, region, language, k)
@@ -193,8 +277,27 @@ def build_knowledge_tab(ctx: AppContext) -> gr.Markdown:
     # One indexing run at a time: the store has one writer.
     add_btn.click(add, [upload, pasted, fmt], [add_result, status], api_name="add_document", concurrency_limit=1)
 
+    def note(
+        title: str,
+        text: str,
+        scenario: str,
+        region: str,
+        source: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str]:
+        lang = detect_language(f"{title} {text}", default=labels.lang)
+        return add_note(ctx, title, text, scenario, region, source, lang, progress)
+
+    note_add.click(
+        note,
+        [note_title, note_text, note_scenario, note_region, note_source],
+        [note_result, status],
+        api_name="add_note",
+        concurrency_limit=1,
+    )
+
     def refresh_status() -> str:
         return status_md(ctx)
 
     refresh.click(refresh_status, None, [status], api_name="index_status")
-    return status
+    return KbTab(status, hits, note_box, note_text, note_result)

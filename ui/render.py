@@ -23,7 +23,7 @@ TYPE_LABELS: dict[str, tuple[str, str]] = {
     "playbook": ("手册", "playbook"),
     "method": ("方法", "method"),
 }
-_UNSAFE_LINK = re.compile(r"\]\(\s*(?!https?://)")
+_UNSAFE_LINK = re.compile(r"\]\(\s*(?!https?://|#cite-\d)")
 _NOTICE_ICONS = {
     "fallback": "↩",
     "redaction": "🔒",
@@ -69,6 +69,50 @@ def citation_message(number: int, citation: Citation, lang: str) -> dict[str, An
     links = source_links(citation.sources)
     body = (f"{label}: {links}\n\n" if links else "") + quote_block(citation.quote)
     return {"role": "assistant", "content": body, "metadata": {"title": header, "status": "done"}}
+
+
+_SOURCES_HEADING = re.compile(r"^(#{1,6})\s*(?:来源|出处|sources?|references?)\s*$", re.IGNORECASE)
+_MARKER = re.compile(r"\\?\[(\d{1,2})\\?\](?!\()")
+
+
+def without_sources(text: str) -> str:
+    """A reply without its own list of sources: the chat shows each citation once, as a block under it."""
+    out: list[str] = []
+    skipping: int | None = None
+    for line in text.splitlines():
+        heading = re.match(r"^(#{1,6})\s", line)
+        if skipping is not None:
+            if heading and len(heading.group(1)) <= skipping:
+                skipping = None
+            else:
+                continue
+        found = _SOURCES_HEADING.match(line.strip())
+        if found:
+            skipping = len(found.group(1))
+            continue
+        out.append(line)
+    return "\n".join(out).rstrip()
+
+
+def unique_citations(citations: list[Citation]) -> list[Citation]:
+    """One citation per document (the first passage cited from it), in order."""
+    seen: set[str] = set()
+    out = []
+    for citation in citations:
+        if citation.doc_id not in seen:
+            seen.add(citation.doc_id)
+            out.append(citation)
+    return out
+
+
+def linked_markers(md: str, count: int) -> str:
+    """`[n]` markers (already escaped Markdown) as links to citation n (ui/chat.py opens and scrolls to it)."""
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f"[\\[{n}\\]](#cite-{n})" if 1 <= n <= count else match.group(0)
+
+    return _MARKER.sub(link, md)
 
 
 def notices_md(notices: list[Notice]) -> str:

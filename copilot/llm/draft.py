@@ -43,12 +43,18 @@ def _draft_annotation(annotation: Any) -> Any:
     return list[draft_model(sub)] if is_list else draft_model(sub)  # type: ignore[misc]
 
 
+def _by_code(info: FieldInfo) -> bool:
+    """A field decided by code (e.g. the brief's deal health): never the model's to write."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("by_code") is True
+
+
 @cache
 def draft_model(result_cls: type[SkillResult]) -> type[BaseModel]:
     """The pydantic model the LLM is asked to produce for `result_cls`."""
     fields: dict[str, Any] = {}
     for name, info in result_cls.model_fields.items():
-        if name in BASE_FIELDS:
+        if name in BASE_FIELDS or _by_code(info):
             continue
         annotation = _draft_annotation(info.annotation)
         fields[name] = (annotation, FieldInfo.merge_field_infos(info, annotation=annotation))

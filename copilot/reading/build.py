@@ -92,7 +92,7 @@ def match_regime(text: str, regimes: list[Regime]) -> Regime | None:
 
 def match_industry(deal: Deal, lexicons: list[IndustryLexicon]) -> IndustryMatch | None:
     """The lexicon whose longest name the deal's industry (else its customer name) contains, or None."""
-    for text in (deal.industry, deal.customer if deal.customer != "the customer" else None):
+    for text in (deal.industry, deal.customer):
         if not text:
             continue
         best: tuple[int, IndustryLexicon, str] | None = None

@@ -46,7 +46,7 @@ def render_reading(reading: DealReading, regimes: dict[str, Regime], lang: str |
     li = 0 if lang == "zh" else 1
     deal = reading.deal
     lines = [
-        say("check.title", customer=deal.customer),
+        say("check.title", customer=deal.who(lang)),
         "",
         say(
             "check.scenario",

@@ -17,6 +17,7 @@ from copilot.results import BriefResult, Citation, TalkingPoint
 from copilot.skills.card import build_card, render_card
 from copilot.skills.explain import explain_offline
 from copilot.skills.fit import fit_offline
+from copilot.skills.health import deal_health, render_health
 from copilot.skills.notes import REP_MARK
 from copilot.skills.objection import objection_offline
 from copilot.skills.passages import join_list, sources_section
@@ -40,7 +41,7 @@ def _opening(deal: Deal, lang: str) -> str:
     pain = deal.pains[0] if deal.pains else ""
     return w(
         "opening",
-        customer=deal.customer,
+        customer=deal.who(lang),
         who=w("opening_who", audience=audience) if audience else "",
         focus=w("opening_focus", pain=pain) if pain else "",
         scenario=scenario if lang == "zh" else scenario.lower(),
@@ -79,7 +80,7 @@ def brief_offline(
 
     result = BriefResult(
         language=lang,  # type: ignore[arg-type]
-        customer=deal.customer,
+        customer=deal.who(lang),
         card=card,
         opening=_opening(deal, lang),
         talking_points=[TalkingPoint(point=h.point, proof=h.sources) for h in card.highlights],
@@ -91,6 +92,7 @@ def brief_offline(
         fit=fit,
         discovery_questions=[q.get(lang) for q in playbook.discovery_questions],
         next_steps=words(lang).all(f"next_steps.{deal.stage}"),
+        health=deal_health(kb, deal, lang),
         citations=g.citations,
         notices=[n for part in (story, fit, risks, plan, *objections) for n in part.notices],
         rep_notes=card.rep_notes,
@@ -133,6 +135,10 @@ def appendices(brief: BriefResult) -> list[tuple[str, str]]:
         f"- {w('heading.ask_back')}{sep}{o.question_back}"
         for o in brief.objections
     ]
+    health = []
+    if brief.health is not None:
+        title, _, body = render_health(brief.health).partition("\n")
+        health.append((title.lstrip("#").strip(), body.strip()))
     return [
         (w("heading.opening"), brief.opening),
         (w("heading.story"), _section_body(brief.story.text)),
@@ -143,6 +149,7 @@ def appendices(brief: BriefResult) -> list[tuple[str, str]]:
         (w("heading.fit"), _section_body(brief.fit.text)),
         (w("heading.questions"), "\n".join(f"- {q}" for q in brief.discovery_questions)),
         (w("heading.next"), "\n".join(f"- {s}" for s in brief.next_steps)),
+        *health,
     ]
 
 

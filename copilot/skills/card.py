@@ -63,6 +63,7 @@ class _Composer:
         self.kb, self.c, self.deal, self.lang = kb, c, deal, lang
         self.story, self.plan, self.vendor, self.reading = story, plan, vendor, reading
         self.w = words(lang)
+        self.customer = deal.who(lang)
         self.notes: list[str] = []
         self.fit_verdict = ""
 
@@ -83,7 +84,7 @@ class _Composer:
         case = next((c for c in self.story.citations if c.type == "case"), None)
         if not self.deal.pains or case is None or self.fit_verdict == "not_fit":
             return None  # no value claim where the fit check says a blockchain is not the answer
-        point = self.w("highlight.value", customer=self.deal.customer, pain=self.pain())
+        point = self.w("highlight.value", customer=self.customer, pain=self.pain())
         doc = self.kb.doc(case.doc_id)
         status = status_of(doc) if doc else ""
         label = story_words(self.lang)(f"status.{status}") if status else ""
@@ -103,17 +104,17 @@ class _Composer:
             end=first.end_month,
             deliverable=clause(first.deliverables[0], self.lang, lower=False),
             kpi=first.kpis[0].name,
-            customer=self.deal.customer,
+            customer=self.customer,
             budget=self.budget,
         )
         playbook = next((c for c in self.plan.citations if c.type == "playbook"), None)
         if playbook is None:
             return CardHighlight(
                 point=point,
-                proof=self.w("proof.inferred", line=self.w("proof_plan", customer=self.deal.customer)),
+                proof=self.w("proof.inferred", line=self.w("proof_plan", customer=self.customer)),
                 proof_kind="inferred",
             )
-        proof = self.w("proof.cited", title=playbook.title, line=self.w("proof_plan", customer=self.deal.customer))
+        proof = self.w("proof.cited", title=playbook.title, line=self.w("proof_plan", customer=self.customer))
         return CardHighlight(point=point, proof=proof, proof_kind="cited", sources=[playbook.doc_id])
 
     def vendor_point(self) -> CardHighlight | None:
@@ -131,7 +132,7 @@ class _Composer:
         return None
 
     def shared_risk(self) -> CardHighlight | None:
-        point = self.w("highlight.shared_risk", customer=self.deal.customer)
+        point = self.w("highlight.shared_risk", customer=self.customer)
         return CardHighlight(
             point=point, proof=self.w("proof.inferred", line=self.w("proof_shared")), proof_kind="inferred"
         )
@@ -153,7 +154,7 @@ class _Composer:
         if not negotiation.tradeables:
             return None
         best = max(negotiation.tradeables, key=lambda t: LEVEL[t.value_to_them] - LEVEL[t.cost_to_us])
-        point = self.w("highlight.trade", customer=self.deal.customer, get=best.get, give=best.give)
+        point = self.w("highlight.trade", customer=self.customer, get=best.get, give=best.give)
         return CardHighlight(
             point=point, proof=self.w("proof.inferred", line=self.w("proof_trade")), proof_kind="inferred"
         )
@@ -164,7 +165,7 @@ class _Composer:
         first = self.plan.phases[0]
         point = self.w(
             "highlight.closing",
-            customer=self.deal.customer,
+            customer=self.customer,
             deliverable=clause(first.deliverables[0], self.lang, lower=False),
             kpi=first.kpis[0].name,
         )
@@ -213,7 +214,7 @@ def _questions(kb: KnowledgeBase, c: Cited, deal: Deal, lang: str, asked: str) -
     w = words(lang)
     out: list[str] = []
     if deal.stage != "discovery":
-        out.append(w(f"question.{deal.stage}", customer=deal.customer))
+        out.append(w(f"question.{deal.stage}", customer=deal.who(lang)))
     playbook = kb.playbook(deal.scenario)
     questions = [q.get(lang) for q in playbook.discovery_questions]
     query = "\n".join([*deal.pains, *deal.goals]) or playbook.pains[0].get(lang)
@@ -224,9 +225,9 @@ def _questions(kb: KnowledgeBase, c: Cited, deal: Deal, lang: str, asked: str) -
         grounded = c.grounded(playbook.id, questions[i], [deal.text()])
         if grounded and grounded not in out and grounded not in asked:
             out.append(grounded)
-    people = deal.audience or [deal.customer]
+    people = deal.audience or [deal.who(lang)]
     return [
-        q if deal.customer in q else w("question_to", who=people[n % len(people)], question=q)
+        q if deal.who(lang) in q else w("question_to", who=people[n % len(people)], question=q)
         for n, q in enumerate(out)
     ]
 
@@ -242,7 +243,7 @@ def budget_text(reading: DealReading | None) -> str:
 
 def _next_step(deal: Deal, lang: str, reading: DealReading | None) -> str:
     w = words(lang)
-    parts = [w(f"next_step.{deal.stage}", customer=deal.customer)]
+    parts = [w(f"next_step.{deal.stage}", customer=deal.who(lang))]
     if reading is not None:
         budget = budget_text(reading)
         if budget:
@@ -267,9 +268,9 @@ def build_card(
     c = Cited(g)
     composer = _Composer(kb, c, deal, lang, story, plan, vendor, reading)
     composer.fit_verdict = fit.verdict
-    pain = composer.pain() or (clause(deal.goals[0], lang, lower=False) if deal.goals else deal.customer)
+    pain = composer.pain() or (clause(deal.goals[0], lang, lower=False) if deal.goals else deal.who(lang))
     goal_text = clause(deal.goals[0], lang, lower=False) if deal.goals else pain
-    goal = w(f"goal.{deal.stage}", customer=deal.customer, pain=pain, goal=goal_text)
+    goal = w(f"goal.{deal.stage}", customer=deal.who(lang), pain=pain, goal=goal_text)
     highlights = composer.highlights()
     top_risks = [
         CardRisk(risk=item.risk, mitigation=end_sentence(item.mitigations[0], lang), risk_id=item.risk_id)

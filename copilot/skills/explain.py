@@ -100,7 +100,7 @@ def render_explain(result: ExplainResult, deal: Deal) -> str:
     w = words(lang)
     sep = "：" if lang == "zh" else ": "
     audience = join_list(deal.audience, lang)
-    heading = f"# {w('heading.title')}{sep}{deal.customer}"
+    heading = f"# {w('heading.title')}{sep}{deal.who(lang)}"
     if audience:
         label = w("heading.for", audience=audience)
         heading += f"（{label}）" if lang == "zh" else f" ({label})"

@@ -355,7 +355,7 @@ def _wrong_tool_risks(kb: KnowledgeBase, signals: FitSignals) -> list[RiskEntry]
 def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
     """Markdown: verdict, reasons, what to confirm (partial) or what to offer instead (not_fit), sources."""
     tx = _TEXT[result.language]
-    lines = [tx["title"].format(customer=deal.customer), "", f"**{_VERDICT[result.language][result.verdict]}**", ""]
+    lines = [tx["title"].format(customer=deal.who()), "", f"**{_VERDICT[result.language][result.verdict]}**", ""]
     lines += [tx["reasons"], *[f"- {r}" for r in result.reasons]]
     if confirm:
         lines += ["", tx["confirm"], *[f"- {c}" for c in confirm]]

@@ -119,7 +119,7 @@ def _closest_risk(c: Cited, kb: KnowledgeBase, deal: Deal, objection: str, conce
 
 def _deal_vars(deal: Deal, lang: str) -> dict[str, str]:
     w = words(lang)
-    return {"customer": deal.customer, "system": deal.systems[0] if deal.systems else w("default_system")}
+    return {"customer": deal.who(lang), "system": deal.systems[0] if deal.systems else w("default_system")}
 
 
 def _response(

@@ -416,7 +416,7 @@ def render_plan(result: PlanResult, deal: Deal) -> str:
     lb = _LABELS[lang]
     sep = lb["sep"]
     months = number_words(result.horizon_months, lang)
-    lines = [lb["title"].format(customer=deal.customer, months=months if lang == "zh" else months.capitalize())]
+    lines = [lb["title"].format(customer=deal.who(lang), months=months if lang == "zh" else months.capitalize())]
     for n, phase in enumerate(result.phases, 1):
         lines += [
             "",

@@ -35,6 +35,7 @@ from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Notice, RiskItem, RisksResult
 from copilot.skills.passages import Cited, sources_section
+from copilot.skills.risk_rating import rate_risks, rating_lines
 from copilot.vocabulary import REGIONS, RISK_CATEGORIES, SCENARIOS, Language
 
 TARGET_ITEMS = 10
@@ -246,6 +247,7 @@ def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> RisksResult:
                 evidence=evidence,
             )
         )
+    items = rate_risks(items, deal, classify=kb.understanding.classify)
     items.sort(key=lambda i: (-(i.likelihood * i.impact), i.risk_id))
     notices = []
     if "regulatory_compliance" in fallbacks:
@@ -269,7 +271,7 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
     lb = _LABELS[lang]
     titles = {c.doc_id: c.title for c in result.citations}
     lines = [
-        lb["title"].format(customer=deal.customer),
+        lb["title"].format(customer=deal.who(lang)),
         "",
         lb["intro"].format(scenario=SCENARIOS[deal.scenario][li], region=REGIONS[deal.region][li]),
         "",
@@ -293,6 +295,7 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
                 owner=_OWNER[item.owner][li],
             )
         )
+        lines += rating_lines(item, lang)
         if item.description:
             lines += ["", item.description]
         if item.warning_signals:

@@ -98,7 +98,7 @@ def today_beat(kb: KnowledgeBase, c: Cited, deal: Deal, playbook: PlaybookEntry,
     parts: list[str] = []
     if deal.pains:
         pains = sep.join(_lower(clause(p, lang, lower=False), lang) for p in deal.pains)
-        parts.append(w("today_deal", customer=deal.customer, pains=pains))
+        parts.append(w("today_deal", customer=deal.who(lang), pains=pains))
     else:
         typical = [p.get(lang) for p in playbook.pains]
         chosen = []
@@ -113,7 +113,7 @@ def today_beat(kb: KnowledgeBase, c: Cited, deal: Deal, playbook: PlaybookEntry,
         index = _closest(kb, [*deal.pains, *deal.goals] or [playbook.pains[0].get(lang)], questions, 1)
         question = c.grounded(playbook.id, questions[index[0]], inp) if index else None
         if question:
-            parts.append(w("today_ask", customer=deal.customer, question=question))
+            parts.append(w("today_ask", customer=deal.who(lang), question=question))
     return glue(lang).join(p for p in parts if p)
 
 

@@ -1,0 +1,227 @@
+"""One chat turn in the app: stream the copilot's reply into the chat and the history.
+
+Each turn is stored as it happens (copilot.history): the user's message, then the reply as `partial`
+before the first word, its text flushed while it streams, and `complete` with its citations when the
+copilot is done; a stream that stops early is marked `interrupted`. A reply shows each citation once
+(one per document), numbered, with the [n] in its text linked to it; its own sources list is not
+repeated. Under it: which skill answered and the next one to try. A long message is cut with a notice
+in the user's language, and the rest is kept for the note form or meeting notes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from copilot.chat import skill_label
+from copilot.core import EMPTY_MESSAGE, ChatTurn
+from copilot.deal import DealError
+from copilot.history import ConversationDetail, HistoryError, Message
+from copilot.inputs import prepare_text
+from copilot.long_input import message_notice
+from copilot.results import Citation, Notice
+from copilot.text.lang import detect_language
+from ui.context import AppContext
+from ui.deal_form import read_form
+from ui.labels import ui_text
+from ui.render import citation_message, linked_markers, notices_md, safe_md, unique_citations, without_sources
+
+log = logging.getLogger("ui.chat")
+
+FLUSH_INTERVAL_S = 0.5
+"""How often the text of a reply being streamed is written to the history (at most)."""
+
+REDRAW_INTERVAL_S = 0.1
+"""How often the reply being streamed is redrawn (at most). Every update makes Gradio post-process and
+send the whole conversation: redrawing per piece cost ~75% of the app's CPU under load (bench/load.py)."""
+
+_STATUS_NOTE = {
+    "partial": "\n\n> ⚠ 回复未完成（应用中途停止）/ Reply unfinished: the app stopped while writing it",
+    "interrupted": "\n\n> ⚠ 回复被中断，以上为部分内容 / Reply interrupted: what is above is partial",
+}
+
+
+def owner_of(request: gr.Request | None) -> str:
+    """The logged-in user ("" without login): conversations are kept per user."""
+    return str(getattr(request, "username", None) or "")
+
+
+def _reply_messages(message: Message, lang: str) -> list[dict[str, Any]]:
+    """A reply and its citations: once each (one per document), numbered, the [n] in the text linked to them."""
+    citations = unique_citations(message.citations)
+    text = linked_markers(safe_md(without_sources(message.content)), len(citations))
+    text += _STATUS_NOTE.get(message.status, "")
+    out = [{"role": "assistant", "content": text or "…"}]
+    out += [citation_message(n, c, lang) for n, c in enumerate(citations, 1)]
+    return out
+
+
+def render_messages(messages: list[Message]) -> tuple[list[dict[str, Any]], list[int | None]]:
+    """Chatbot messages for stored messages, and for each the id of the reply it belongs to (for feedback)."""
+    shown: list[dict[str, Any]] = []
+    ids: list[int | None] = []
+    lang = "zh"
+    for message in messages:
+        if message.role == "user":
+            lang = detect_language(message.content, default=lang)
+            shown.append({"role": "user", "content": safe_md(message.content)})
+            ids.append(None)
+        else:
+            parts = _reply_messages(message, lang)
+            shown += parts
+            ids += [message.id] * len(parts)
+    return shown, ids
+
+
+def conversation_choices(ctx: AppContext, owner: str) -> list[tuple[str, str]]:
+    return [(f"{c.title} · {c.updated_at[:16].replace('T', ' ')}", c.id) for c in ctx.history.list_conversations(owner)]
+
+
+def _dropdown(ctx: AppContext, owner: str, value: str | None) -> Any:
+    return gr.Dropdown(choices=conversation_choices(ctx, owner), value=value or None)
+
+
+def _history_turns(detail: ConversationDetail) -> list[ChatTurn]:
+    """What the copilot is told of earlier turns: the user's messages and the replies that finished."""
+    return [
+        ChatTurn(role=m.role, content=m.content) for m in detail.messages if m.role == "user" or m.status == "complete"
+    ]
+
+
+Outputs = tuple[Any, ...]
+"""(chatbot, textbox, conversation dropdown, notices, reply ids, skill line, next button, next prompt,
+rest of a long message, long-input actions row)."""
+
+_SKIP5 = (gr.skip(),) * 5
+
+
+def _extras(
+    skill: str | None = None, lang: str = "zh", next_label: str | None = None, next_prompt: str | None = None
+) -> tuple[Any, ...]:
+    if skill is None:
+        return gr.skip(), gr.skip(), gr.skip()
+    line = ui_text(lang, "chat.answered_by", skill=skill_label(skill, lang))
+    button = gr.Button(value=f"→ {next_label}", visible=True) if next_label else gr.Button(visible=False)
+    return line, button, next_prompt or ""
+
+
+def stream_reply(
+    ctx: AppContext, message: str, conversation_id: str | None, deal_values: dict[str, Any], owner: str
+) -> Iterator[Outputs]:
+    """One chat turn: yields the chat tab's outputs (see `Outputs`) as the reply streams.
+
+    The message is cleaned and cut first (copilot.inputs.prepare_text, as the copilot would): an empty one
+    is refused with a message and nothing is stored; otherwise what is stored and answered is the prepared
+    text. A cut is told in the user's language, with what was kept and why, and the rest is offered as a
+    knowledge-base note or meeting notes.
+    """
+    prepared = prepare_text(message or "", ctx.settings)
+    if prepared.empty:
+        yield gr.skip(), gr.skip(), gr.skip(), "⚠ " + EMPTY_MESSAGE, gr.skip(), *_SKIP5
+        return
+    text = prepared.text
+    notes: list[str] = []
+    lang = detect_language(text, default=ctx.settings.language)
+    long = message_notice(message or "", text, lang)
+    notices: list[Notice] = [n for n in prepared.notices if n.kind != "truncated"]
+    notices += [long.notice] if long.notice else []
+    try:
+        reading = read_form(deal_values, lang)
+    except DealError as exc:
+        problem = ui_text(lang, "brief.deal_problem") + "\n\n" + safe_md(str(exc))
+        yield gr.skip(), gr.skip(), gr.skip(), problem, gr.skip(), *_SKIP5
+        return
+    deal = reading.deal
+    notices += reading.notices
+    rest = "\n\n".join(r for r in (long.rest, reading.rest) if r)
+    long_row = gr.Row(visible=bool(rest))
+    deal_data = deal.model_dump(mode="json", exclude_none=True)
+    history = ctx.history
+    try:
+        if conversation_id:
+            history.set_deal(conversation_id, deal_data, owner)
+            detail = history.get(conversation_id, owner)
+        else:
+            conversation = history.create(text, owner, deal_data)
+            conversation_id = conversation.id
+            detail = history.get(conversation_id, owner)
+        history.add_user_message(conversation_id, text, owner)
+        reply_id = history.start_reply(conversation_id, owner)
+    except HistoryError as exc:
+        yield gr.skip(), gr.skip(), gr.skip(), "⚠ " + safe_md(str(exc)), gr.skip(), *_SKIP5
+        return
+
+    shown, ids = render_messages(detail.messages)
+    shown.append({"role": "user", "content": safe_md(text)})
+    ids.append(None)
+    dropdown = _dropdown(ctx, owner, conversation_id)
+    reply = ""
+    citations: list[Citation] = []
+    skill: str | None = None
+    offer: tuple[str | None, str | None] = (None, None)
+    finished = False
+    last_flush = time.monotonic()
+
+    def view(extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        return [*shown, {"role": "assistant", "content": safe_md(reply) or "…"}, *(extra or [])]
+
+    yield view(), "", dropdown, notices_md(notices), [*ids, reply_id], "", gr.Button(visible=False), "", rest, long_row
+    last_redraw = time.monotonic()
+    try:
+        for event in ctx.copilot.chat(text, _history_turns(detail), deal):
+            if event.kind in ("text", "replace") and event.text is not None:
+                reply = event.text if event.kind == "replace" else reply + event.text  # replace: the checked answer
+                now = time.monotonic()
+                if now - last_flush >= FLUSH_INTERVAL_S:
+                    history.save_partial(reply_id, reply)
+                    last_flush = now
+                if now - last_redraw >= REDRAW_INTERVAL_S:
+                    last_redraw = now
+                    yield view(), *(gr.skip(),) * 4, *_SKIP5
+            elif event.kind == "route" and event.skill:
+                skill = event.answered_by or event.skill
+                offer = (event.next_label, event.next_prompt)
+            elif event.kind == "citations":
+                citations = event.citations
+            elif event.kind == "notice" and event.notice:
+                notices.append(event.notice)
+        history.complete_reply(reply_id, reply, citations, notices, skill)
+        finished = True
+    except Exception as exc:  # the user sees a short message; the log has the details
+        log.exception("chat turn failed")
+        notes.append(f"⚠ 回答出错，已保存部分内容 / The reply failed ({type(exc).__name__}); the partial text is kept")
+    finally:
+        if not finished:
+            try:
+                history.interrupt_reply(reply_id, reply)
+            except HistoryError:
+                log.exception("could not mark the reply as interrupted")
+    # The stored reply is exactly this one: redraw from what is in hand rather than reading the
+    # whole conversation back (its cost grows with the conversation's length).
+    stored = Message(
+        id=reply_id,
+        conversation_id=conversation_id,
+        role="assistant",
+        content=reply,
+        status="complete" if finished else "interrupted",
+        skill=skill,
+        citations=citations,
+        notices=notices,
+        created_at="",
+    )
+    parts = _reply_messages(stored, lang)
+    summary = notes + ([notices_md(notices)] if notices else [])
+    yield (
+        [*shown, *parts],
+        gr.skip(),
+        _dropdown(ctx, owner, conversation_id),
+        "\n".join(summary),
+        [*ids, *[reply_id] * len(parts)],
+        *_extras(skill, lang, *offer),
+        gr.skip(),
+        gr.skip(),
+    )

@@ -1,0 +1,49 @@
+"""The interface language: every label in one language (prompts/offline/<lang>/ui.yaml), switchable.
+
+Components register the attributes that carry words (label, value of a button, placeholder,
+choices) with their wording key, or a function of the language for computed values. The switch in
+the header re-renders them all: one language at a time instead of doubled labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from copilot.wording import Wording
+
+C = TypeVar("C")
+Value = str | Callable[[str], Any]
+
+
+def ui_text(lang: str, key: str, **variables: Any) -> str:
+    return Wording("ui", lang if lang in ("zh", "en") else "zh")(key, **variables)
+
+
+class Labels:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in ("zh", "en") else "zh"
+        self.entries: list[tuple[Any, dict[str, Value]]] = []
+
+    def t(self, key: str, **variables: Any) -> str:
+        """The text of `key` in the language the page starts in."""
+        return ui_text(self.lang, key, **variables)
+
+    def reg(self, component: C, **attributes: Value) -> C:
+        """Register `component`: attribute -> wording key (or a function of the language)."""
+        self.entries.append((component, attributes))
+        return component
+
+    def components(self) -> list[Any]:
+        return [component for component, _ in self.entries]
+
+    def updates(self, lang: str) -> list[Any]:
+        """One update per registered component, its words in `lang`."""
+        out = []
+        update: Any = gr.update
+        for _, attributes in self.entries:
+            values = {a: (v(lang) if callable(v) else ui_text(lang, v)) for a, v in attributes.items()}
+            out.append(update(**values))
+        return out
