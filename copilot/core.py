@@ -34,7 +34,10 @@ from copilot.inputs import PreparedText, fit_deal, prepare_text
 from copilot.knowledge import KnowledgeBase
 from copilot.long_input import long_input_notice
 from copilot.reading.build import read_deal
+from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.reading.model import DealReading
+from copilot.reading.pickup import constraint_in_message
+from copilot.reading.relevance import Relevance, Scored, candidates
 from copilot.replies import PREVIEW, ChatEvent, stream_events
 from copilot.results import (
     AnyResult,
@@ -54,7 +57,7 @@ from copilot.settings import Settings
 from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
 from copilot.skills.explain import explain_offline, render_explain
-from copilot.skills.fit import fit_offline, render_fit
+from copilot.skills.fit import decision_text, fit_offline, fit_problems, render_fit
 from copilot.skills.health import deal_health, with_health
 from copilot.skills.negotiate_llm import negotiate
 from copilot.skills.negotiate_model import NegotiationResult
@@ -66,8 +69,11 @@ from copilot.text.limits import clean_text, cut_to_tokens, shorten
 from copilot.text.tokens import count_tokens
 from copilot.validators import check_jargon, validate
 from copilot.vendor import VendorProfile, load_vendor
+from copilot.wording import Wording
 
 R = TypeVar("R", bound=SkillResult)
+READINGS_KEPT = 32
+MIN_QUESTIONS = 3
 QUOTE_SHOWN_CHARS = 300
 """An answer quotes the user's question or objection up to this length: it must not echo a pasted document."""
 EMPTY_MESSAGE = "消息是空的（或只有空白和不可见字符），请输入问题 / The message is empty (or only blanks and invisible characters): type a question first"  # noqa: E501
@@ -96,6 +102,7 @@ class Copilot:
         self.model = model
         self.notices = list(notices)
         self.vendor = vendor
+        self._readings: dict[str, DealReading] = {}
 
     @classmethod
     def open(cls, settings: Settings, kb: KnowledgeBase | None = None) -> Copilot:
@@ -119,8 +126,18 @@ class Copilot:
             return cls(settings, kb, None, [notice], vendor=vendor)
 
     def read(self, deal: Deal) -> DealReading:
-        """The one typed reading of `deal` (constraints, industry, chain type, vendor and its gaps)."""
-        return read_deal(deal, self.kb, self.vendor)
+        """The one typed reading of `deal` (constraints, industry, chain type, vendor and its gaps).
+
+        The last few readings are kept: one request reads its deal once, whichever skills it runs.
+        """
+        key = deal.model_dump_json()
+        found = self._readings.get(key)
+        if found is None or found.vendor is not self.vendor:
+            found = read_deal(deal, self.kb, self.vendor)
+            self._readings[key] = found
+            while len(self._readings) > READINGS_KEPT:
+                self._readings.pop(next(iter(self._readings)))
+        return found
 
     @property
     def mode(self) -> Literal["offline", "llm"]:
@@ -159,6 +176,8 @@ class Copilot:
         vendor_text = self.vendor.text() if self.vendor else ""
         grounding = Grounding(self.kb, lang, "\n".join([input_text, deal.text() if deal else "", vendor_text]))
         offline = compose(grounding)
+        if deal is not None:  # industry wording adapted; no claim about another chain type
+            offline = self._adapt(offline, deal, lang)
         notices = [*self.notices, *input_notices]
         offline = offline.model_copy(update={"mode": "offline", "notices": [*notices, *offline.notices]})
         if self.model is None:
@@ -188,13 +207,32 @@ class Copilot:
             result = result.model_copy(update={"notices": [*notices, *result.notices]})
         return result.model_copy(update={"usage": usage})
 
+    def choices(self, result: SkillResult, deal: Deal) -> list[Scored]:
+        """Each candidate sentence `result` shows, scored against the deal with its reasons (`--explain-choices`)."""
+        reading = self.read(deal.model_copy(update={"language": result.language}))
+        relevance = Relevance(reading, self.kb.industries, {r.key: r for r in self.kb.regimes})
+        return [relevance.score(text, kind) for kind, text in candidates(result)]
+
+    def _adapt(self, result: R, deal: Deal, lang: str) -> R:
+        """`result` in the deal's industry's words, without sentences claiming another chain type's properties."""
+        reading = self.read(deal)
+        lines = contradicting_lines(self.kb.glossary, self.kb.playbooks.values(), reading.chain_type, lang)
+        result = reading.adapter(lang, LineMatcher(lines)).model(result)
+        if isinstance(result, BriefResult) and result.discovery_questions:  # the deal's questions first
+            relevance = Relevance(reading, self.kb.industries, {r.key: r for r in self.kb.regimes})
+            keep = min(len(result.discovery_questions), MIN_QUESTIONS)
+            ordered = [s.text for s in relevance.order(result.discovery_questions, "question", keep)]
+            if ordered != result.discovery_questions:
+                result = result.model_copy(update={"discovery_questions": ordered})
+                result = result.model_copy(update={"text": render_brief(result, self.kb)})
+        return result
+
     def _problems(self, result: SkillResult, grounding: Grounding) -> list[str]:
         """The validators every result must pass (the same ones the evals report)."""
         cited = grounding.text_of(result.citations)
         problems = validate(result, retrieved=set(grounding.hits), input_text=grounding.input_text, cited_text=cited)
-        if isinstance(result, ExplainResult):
-            problems += check_jargon(result, self.kb)
-        return problems
+        checks = check_jargon(result, self.kb) if isinstance(result, ExplainResult) else fit_problems(result, self.kb)
+        return problems + checks
 
     @staticmethod
     def _quoted_short(result: R, name: str, render: Callable[[R], str]) -> R:
@@ -242,21 +280,22 @@ class Copilot:
             deal,
             deal.lang,
             "",
-            lambda g: risks_offline(self.kb, g, deal),
+            lambda g: risks_offline(self.kb, g, deal, self.read(deal)),
             lambda r: render_risks(r, deal, set(), []),
             input_notices=notices,
         )
 
-    def plan(self, deal: Deal, horizon_months: int = 12, lang: str | None = None) -> PlanResult:
+    def plan(self, deal: Deal, horizon_months: int | None = None, lang: str | None = None) -> PlanResult:
+        """The plan over `horizon_months`; None: the deal's timeline sets it (else twelve months)."""
         deal, notices = self._deal(deal, lang)
         return self._run(
             "plan",
             deal,
             deal.lang,
-            str(horizon_months),
-            lambda g: plan_offline(self.kb, g, deal, horizon_months),
+            str(horizon_months or ""),
+            lambda g: plan_offline(self.kb, g, deal, horizon_months, self.read(deal)),
             lambda r: render_plan(r, deal),
-            task_input=f"horizon_months: {horizon_months}",
+            task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}",
             input_notices=notices,
         )
 
@@ -269,6 +308,7 @@ class Copilot:
             "",
             lambda g: fit_offline(self.kb, g, deal),
             lambda r: render_fit(r, deal, []),
+            task_input=decision_text(self.kb, deal) if self.model is not None else "",
             input_notices=notices,
         )
 
@@ -309,17 +349,17 @@ class Copilot:
         )
         return self._quoted_short(result, "question", render_ask)
 
-    def brief(self, deal: Deal, lang: str | None = None, horizon_months: int = 12) -> BriefResult:
+    def brief(self, deal: Deal, lang: str | None = None, horizon_months: int | None = None) -> BriefResult:
         deal, notices = self._deal(deal, lang)
         reading = self.read(deal)
         brief = self._run(
             "brief",
             deal,
             deal.lang,
-            str(horizon_months),
-            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, self.vendor, reading),
+            str(horizon_months or ""),
+            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, reading, self.vendor),
             lambda r: render_brief(r, self.kb),
-            task_input=f"horizon_months: {horizon_months}",
+            task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}",
             input_notices=notices,
         )
         return with_health(brief, self.kb, deal, lambda r: render_brief(r, self.kb))
@@ -348,6 +388,12 @@ class Copilot:
             yield ChatEvent(kind="done")
             return
         text = prepared.text
+        picked = constraint_in_message(text, deal, self.kb)
+        if picked is not None:  # "他们要求等保三级": the deal panel gains the constraint, this turn uses it
+            deal, constraint = picked
+            say = Wording("reading", deal.lang)
+            message = say("chat.picked_up", text=constraint.text, kind=say(f"kinds.{constraint.kind}"))
+            yield ChatEvent(kind="deal", deal=deal, notice=Notice(kind="info", message=message))
         plan = plan_turn(self, text, deal)
         offer = next_offer(plan.decision.skill, plan.lang)
         route_event = ChatEvent(kind="route", skill=plan.decision.skill, answered_by=plan.answered_by)

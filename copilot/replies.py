@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.deal import Deal
 from copilot.results import Citation, Notice, SkillResult
 from copilot.router import Route
 
@@ -33,7 +34,7 @@ class ChatEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["route", "text", "replace", "citations", "notice", "result", "done"]
+    kind: Literal["route", "text", "replace", "citations", "notice", "result", "done", "deal"]
     """"text": more of the reply; "replace": the whole reply, instead of the text sent so far (the last
     "replace" of an LLM reply carries the checked result in `result`; an earlier one restarts a retried stream)."""
     skill: Route | None = None
@@ -43,6 +44,7 @@ class ChatEvent(BaseModel):
     next_label: str | None = None
     next_prompt: str | None = None
     """The next skill the chat offers: a button label and the message it sends."""
+    deal: Deal | None = Field(default=None, description="kind 'deal': the deal with a constraint the message stated")
     text: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     notice: Notice | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from copilot.corpus.models import Source
 from copilot.vocabulary import Language, Owner, RiskCategory
@@ -119,6 +120,7 @@ class PhaseOut(Model):
     kpis: list[KpiOut] = Field(min_length=1)
     buyer_tasks: list[str] = Field(min_length=1)
     vendor_tasks: list[str] = Field(min_length=1)
+    budget_label: str | None = Field(default=None, description="the buyer's budget this phase is scoped to")
 
 
 class ValueMetricOut(Model):
@@ -136,14 +138,61 @@ class PlanResult(SkillResult):
     horizon_months: int = Field(ge=1, le=60)
     phases: list[PhaseOut] = Field(min_length=1)
     value_metrics: list[ValueMetricOut] = Field(default_factory=list)
+    shaping: list[str] = Field(
+        default_factory=list, description="how the deal's budget, timeline and deployment boundary shape the plan"
+    )
 
 
 # -- fit ------------------------------------------------------------------------------------------
+BY_CODE: JsonDict = {"by_code": True}
+"""A field decided by code, never the model's to write (copilot.llm.draft leaves it out of the draft)."""
+FitQuestionKey = Literal[
+    "shared_state",
+    "multiple_writers",
+    "trusted_operator",
+    "writers_known",
+    "trust_gap",
+    "third_party_verification",
+    "high_frequency",
+    "large_files",
+    "single_issuer",
+]
+Answer = Literal["yes", "no", "unknown"]
+Architecture = Literal["consortium", "public", "shared_database", "database"]
+
+
+class FitQuestion(Model):
+    """One question of the decision flow, answered from the deal's own sentences."""
+
+    key: FitQuestionKey
+    question: str
+    answer: Answer
+    evidence: str | None = Field(default=None, description="the deal's sentence the answer rests on")
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    discovery: str | None = Field(default=None, description="for an unknown answer: what the rep should ask")
+    changes: str | None = Field(default=None, description="for an unknown answer: how the verdict would change")
+
+
 class FitResult(SkillResult):
+    """The verdict, reasons and alternative are the model's to narrate in LLM mode; the fields marked
+    `by_code` (the answered questions, the architecture, the weighed counterpoints, the one-line verdict)
+    are decided by code and copied from the offline result."""
+
     skill: Literal["fit"] = "fit"
     verdict: Literal["fit", "partial", "not_fit"]
     reasons: list[str]
     alternative: str | None = None
+    questions: list[FitQuestion] = Field(default_factory=list, json_schema_extra=BY_CODE)
+    architecture: Architecture | None = Field(default=None, json_schema_extra=BY_CODE)
+    architecture_text: str | None = Field(default=None, json_schema_extra=BY_CODE)
+    counterpoints: list[str] = Field(
+        default_factory=list,
+        description="arguments against the verdict, each stated with why it does not decide",
+        json_schema_extra=BY_CODE,
+    )
+    one_line: str = Field(
+        default="", description="the verdict in one line (for the brief's card)", json_schema_extra=BY_CODE
+    )
 
 
 # -- objection ------------------------------------------------------------------------------------

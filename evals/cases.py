@@ -43,7 +43,7 @@ ADVERSARIAL_KINDS: tuple[str, ...] = AdversarialKind.__args__  # type: ignore[at
 # Upper bounds on a result's Markdown, in characters: a runaway answer (an LLM that loops, an echo of an
 # oversized input) is a failure even when everything in it is true. A case can set its own.
 DEFAULT_MAX_CHARS: dict[str, int] = {
-    "fit": 4000,
+    "fit": 8000,
     "explain": 8000,
     "objection": 5000,
     "ask": 6000,
@@ -97,7 +97,8 @@ class SkillCase(Strict):
     explain: str | None = Field(default=None, description="technical text to turn into a story")
     objection: str | None = None
     question: str | None = None
-    horizon_months: int = Field(default=12, ge=3, le=60)
+    horizon_months: int | None = Field(default=None, ge=3, le=60, description="None: the deal's timeline, else 12")
+    vendor: str | None = Field(default=None, description="a vendor profile (YAML), relative to evals/datasets")
     expect: Expectations = Field(default_factory=Expectations)
     note: str | None = None
 
@@ -116,6 +117,10 @@ class SkillCase(Strict):
     @property
     def lang(self) -> str:
         return self.deal.lang
+
+    def vendor_path(self) -> Path:
+        path = Path(self.vendor or "")
+        return path if path.is_absolute() else datasets_dir() / path
 
     def max_chars(self, skill: str) -> int:
         return self.expect.max_chars.get(skill, DEFAULT_MAX_CHARS[skill])  # type: ignore[call-overload,no-any-return]
@@ -308,5 +313,6 @@ def default_dataset(suite: str) -> Path:
         "retrieval": "retrieval.jsonl",
         "understanding": "understanding",
         "negotiation": "negotiations.yaml",
+        "fit": "fit_deals.yaml",
     }
     return datasets_dir() / names[suite]

@@ -26,7 +26,7 @@ from copilot.results import (
     RisksResult,
     SkillResult,
 )
-from evals import card_metrics, metrics
+from evals import card_metrics, deal_metrics, metrics
 from evals.cases import DEFAULT_MAX_CHARS, AdversarialCase, SkillCase
 from evals.judge import Judge
 from evals.models import (
@@ -75,9 +75,12 @@ def _error(exc: BaseException) -> ErrorInfo:
     return ErrorInfo(type=type(exc).__name__, module=type(exc).__module__, message=str(exc)[:500])
 
 
-def call_skill(engine: Engine, skill: str, deal: Deal | None, text: str = "", horizon: int = 12) -> Call:
-    """Run one skill; `text` is its input (text to explain, objection, question)."""
-    c = engine.copilot
+def call_skill(
+    engine: Engine, skill: str, deal: Deal | None, text: str = "", horizon: int | None = 12, copilot: Any = None
+) -> Call:
+    """Run one skill; `text` is its input (text to explain, objection, question); `copilot`: the case's own
+    (with the case's vendor profile), else the engine's."""
+    c = copilot or engine.copilot
     actions: dict[str, Callable[[], SkillResult]] = {
         "risks": lambda: c.risks(_need(deal)),
         "plan": lambda: c.plan(_need(deal), horizon),
@@ -87,9 +90,11 @@ def call_skill(engine: Engine, skill: str, deal: Deal | None, text: str = "", ho
         "ask": lambda: c.ask(text, deal),
         "brief": lambda: c.brief(_need(deal), horizon_months=horizon),
     }
-    input_text = str(horizon) if skill in ("plan", "brief") else text
+    input_text = str(horizon or "") if skill in ("plan", "brief") else text
     if deal is not None:
         input_text += "\n" + deal.text()
+    if c.vendor is not None:
+        input_text += "\n" + c.vendor.text()
     with engine.kb.recording() as retrieved:
         started = time.perf_counter()
         try:
@@ -190,9 +195,40 @@ def expectation_metrics(skill: str, result: SkillResult, case: SkillCase, engine
     if story is not None:
         out.append(metrics.jargon_leakage(story, engine.kb, expect.jargon, skill))
     if isinstance(result, BriefResult):
-        out += card_metrics.brief_metrics(result, case.deal, engine.copilot.vendor)
+        out += card_metrics.brief_metrics(result, case.deal, case_copilot(engine, case).vendor)
     elif isinstance(result, ExplainResult):
         out += card_metrics.explain_metrics(result)
+    return out + deal_understanding_metrics(skill, result, case, engine)
+
+
+def case_copilot(engine: Engine, case: SkillCase) -> Copilot:
+    """The engine's copilot, or one with the case's vendor profile (the knowledge base and model shared)."""
+    if case.vendor is None:
+        return engine.copilot
+    from copilot.vendor import load_vendor
+
+    c = engine.copilot
+    return Copilot(c.settings, c.kb, c.model, c.notices, vendor=load_vendor(case.vendor_path()))
+
+
+def deal_understanding_metrics(skill: str, result: SkillResult, case: SkillCase, engine: Engine) -> list[MetricResult]:
+    """Compliance coverage, industry and chain-type leakage, vendor claims (evals.deal_metrics)."""
+    if skill == "ask":
+        return []
+    copilot = case_copilot(engine, case)
+    deal = (
+        case.deal if case.deal.lang == result.language else case.deal.model_copy(update={"language": result.language})
+    )
+    reading = copilot.read(deal)
+    text = deal_metrics.without_sources(result.text, result.citations)
+    out = [
+        deal_metrics.industry_leakage(text, reading, engine.kb.industries, result.language, skill),
+        deal_metrics.chain_type_leakage(text, engine.kb, reading.chain_type, result.language, skill),
+        deal_metrics.vendor_claims(text, copilot.vendor, skill),
+    ]
+    risks = result.risks if isinstance(result, BriefResult) else result if isinstance(result, RisksResult) else None
+    if risks is not None:
+        out.append(deal_metrics.compliance_coverage(reading, risks, skill))
     return out
 
 
@@ -240,7 +276,7 @@ def run_skill_case(engine: Engine, case: SkillCase, index: int) -> CaseResult:
     outputs, results, judged, errors = [], [], [], []
     for skill in case.skills:
         text = _skill_input(case, skill)
-        call = call_skill(engine, skill, case.deal, text, case.horizon_months)
+        call = call_skill(engine, skill, case.deal, text, case.horizon_months, case_copilot(engine, case))
         output = skill_output(skill, call, task_description(skill, case.lang, case.deal, text))
         outputs.append(output)
         if call.result is None:

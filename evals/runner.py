@@ -39,6 +39,7 @@ from copilot.knowledge import KnowledgeBase
 from copilot.settings import Settings
 from evals.cases import dataset_sha256, default_dataset, load_adversarial_cases, load_skill_cases
 from evals.execute import Engine, run_adversarial_case, run_retrieval_case, run_skill_case
+from evals.fit_suite import load_fit_cases, run_fit_case
 from evals.judge import Judge
 from evals.models import CaseResult, RunSummary, Suite
 from evals.recording import RecordingKnowledgeBase
@@ -200,6 +201,8 @@ def load_suite(config: RunConfig) -> list[Any]:
         from evals.negotiation import load_negotiation_cases
 
         cases = load_negotiation_cases(path)
+    elif config.suite == "fit":
+        cases = load_fit_cases(path)
     else:
         cases = load_gold(path)
     return list(cases[: config.limit] if config.limit else cases)
@@ -216,6 +219,8 @@ def _runner(config: RunConfig, engine: Engine) -> Callable[[Any, int], CaseResul
         from evals.negotiation import run_negotiation_case
 
         return lambda case, index: run_negotiation_case(engine, case, index)
+    if config.suite == "fit":
+        return lambda case, index: run_fit_case(engine, case, index)
     return lambda case, index: run_retrieval_case(engine, case, index)
 
 

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 import typer
 
-from copilot.settings import Settings
 from copilot.vocabulary import DOC_TYPES, LANGUAGES, REGIONS, SCENARIOS
 from nego.base import (
     AudienceOpt,
@@ -32,12 +31,14 @@ from nego.base import (
     RegionOpt,
     ScenarioOpt,
     StageOpt,
+    VendorOpt,
     _check_choice,
     _deal,
     app,
     eval_app,
     fail,
     load_settings,
+    open_copilot,
     open_store,
 )
 from nego.output import emit, finish, print_notices, show_event, stream_result
@@ -155,32 +156,34 @@ def eval_retrieval(
         typer.echo(format_table(report))
 
 
-def _copilot(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None = None) -> Any:
-    from copilot.core import Copilot
-    from copilot.index.store import IndexUnavailableError
-    from copilot.knowledge import KnowledgeError
-    from copilot.vendor import VendorError
-
-    _check_choice("lang", lang, LANGUAGES)
-    settings = load_settings(config)
-    if vendor is not None:
-        settings = settings.model_copy(update={"vendor_file": vendor})
-    if provider is not None:
-        allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
-        _check_choice("provider", provider, allowed)
-        settings = settings.model_copy(update={"provider": provider})
-    try:
-        return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
-        fail(str(exc))
+ChoicesOpt = Annotated[
+    bool, typer.Option("--explain-choices", help="Show each sentence's relevance to the deal and why (stderr).")
+]
+HorizonOpt = Annotated[
+    int | None, typer.Option(help="Plan horizon in months (default: the deal's timeline, else 12).", min=3, max=60)
+]
 
 
-def _show(copilot: Any, call: Callable[[Any], Any], as_json: bool) -> None:
-    """Print one skill's result; in LLM mode (not --json) the model's draft streams as it is written."""
-    if as_json or copilot.mode == "offline":
-        emit(call(copilot), as_json)
+def _show(copilot: Any, call: Callable[[Any], Any], as_json: bool, deal: Any = None, choices: bool = False) -> None:
+    """Print one skill's result; in LLM mode (not --json) the model's draft streams as it is written.
+
+    `choices` (--explain-choices): then each candidate sentence's relevance to the deal, with its reasons.
+    """
+    if as_json or copilot.mode == "offline" or choices:
+        result = call(copilot)
+        emit(result, as_json)
+        _choices(copilot, result, deal, choices)
     else:
         stream_result(copilot, lambda: call(copilot))
+
+
+def _choices(copilot: Any, result: Any, deal: Any, show: bool) -> None:
+    """`--explain-choices`: each candidate sentence with its relevance score and reasons, on stderr."""
+    if not show or deal is None:
+        return
+    for choice in sorted(copilot.choices(result, deal), key=lambda c: -c.score):
+        text = " ".join(choice.text.split())[:100]
+        typer.echo(f"[{choice.score:.0f}] {choice.kind}: {text} <- {'; '.join(choice.reasons)}", err=True)
 
 
 @app.command()
@@ -190,6 +193,7 @@ def ask(
     scenario: ScenarioOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -197,7 +201,7 @@ def ask(
     if _blank(question):
         fail("the question is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, required=False)
-    _show(_copilot(config, provider, lang), lambda c: c.ask(question, deal, lang), as_json)
+    _show(open_copilot(config, provider, lang, vendor), lambda c: c.ask(question, deal, lang), as_json)
 
 
 @app.command()
@@ -213,14 +217,22 @@ def explain(
     stage: StageOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Turn jargon into a business-outcome story for the audience, with proof from a real case."""
     if _blank(text):
         fail("the text to explain is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.explain(deal, text, lang), as_json)
+    _show(
+        open_copilot(config, provider, lang, vendor),
+        lambda c: c.explain(deal, text, lang),
+        as_json,
+        deal,
+        explain_choices,
+    )
 
 
 @app.command()
@@ -235,12 +247,14 @@ def risks(
     stage: StageOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """A risk checklist: likelihood and impact, mitigation, owner, warning signals, evidence."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.risks(deal, lang), as_json)
+    _show(open_copilot(config, provider, lang, vendor), lambda c: c.risks(deal, lang), as_json, deal, explain_choices)
 
 
 @app.command()
@@ -253,15 +267,23 @@ def plan(
     goal: GoalOpt = None,
     audience: AudienceOpt = None,
     stage: StageOpt = None,
-    horizon: Annotated[int, typer.Option(help="Plan horizon in months.", min=3, max=60)] = 12,
+    horizon: HorizonOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Phased milestones with KPIs (the buyer's own numbers where given) and tasks on both sides."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.plan(deal, horizon, lang), as_json)
+    _show(
+        open_copilot(config, provider, lang, vendor),
+        lambda c: c.plan(deal, horizon, lang),
+        as_json,
+        deal,
+        explain_choices,
+    )
 
 
 @app.command()
@@ -276,12 +298,14 @@ def fit(
     stage: StageOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Does this problem need a blockchain at all? A verdict, reasons, and what to offer instead."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang), lambda c: c.fit(deal, lang), as_json)
+    _show(open_copilot(config, provider, lang, vendor), lambda c: c.fit(deal, lang), as_json, deal, explain_choices)
 
 
 @app.command()
@@ -293,14 +317,22 @@ def objection(
     region: RegionOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """The concern behind an objection, a response with proof, and a question back."""
     if _blank(text):
         fail("the objection is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region)
-    _show(_copilot(config, provider, lang), lambda c: c.objection(deal, text, lang), as_json)
+    _show(
+        open_copilot(config, provider, lang, vendor),
+        lambda c: c.objection(deal, text, lang),
+        as_json,
+        deal,
+        explain_choices,
+    )
 
 
 @app.command()
@@ -315,11 +347,13 @@ def brief(
     stage: StageOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="md, docx or json.")] = "md",
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (required for docx).")] = None,
-    horizon: Annotated[int, typer.Option(help="Plan horizon in months.", min=3, max=60)] = 12,
+    horizon: HorizonOpt = None,
     card: Annotated[bool, typer.Option("--card", help="The one-page prep card alone (md or json).")] = False,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     as_json: JsonOpt = False,
+    explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """A meeting brief: the one-page prep card, then its appendices (story, demo, objections, risks, plan…)."""
@@ -329,7 +363,9 @@ def brief(
     if fmt == "docx" and out is None:
         fail("--format docx needs -o FILE")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    result = _copilot(config, provider, lang).brief(deal, lang, horizon)
+    copilot = open_copilot(config, provider, lang, vendor)
+    result = copilot.brief(deal, lang, horizon)
+    _choices(copilot, result, deal, explain_choices)
     for notice in result.notices:
         typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
     if out is not None:
@@ -354,13 +390,14 @@ def chat(
     region: RegionOpt = None,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
+    vendor: VendorOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Chat with the copilot about a deal (one message per line; /exit or Ctrl-D to leave)."""
     from copilot.core import ChatTurn
 
     deal = _deal(deal_file, scenario, customer, region)
-    copilot = _copilot(config, provider, lang)
+    copilot = open_copilot(config, provider, lang, vendor)
     history: list[ChatTurn] = []
     interactive = sys.stdin.isatty()
     while True:
@@ -379,6 +416,10 @@ def chat(
                 reply = event.result.text
             elif event.kind in ("text", "replace"):
                 shown = show_event(event, shown)
+            elif event.kind == "deal" and event.deal is not None:  # a constraint the message stated
+                deal = event.deal
+                if event.notice:
+                    print_notices([event.notice], newline_first=True)
             elif event.kind == "notice" and event.notice and copilot.mode == "offline":
                 print_notices([event.notice], newline_first=True)
         if copilot.mode == "offline":

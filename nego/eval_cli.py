@@ -36,6 +36,7 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
     if dataset is None:
         return
     from evals.cases import DatasetError, load_adversarial_cases, load_skill_cases
+    from evals.fit_suite import load_fit_cases
     from evals.negotiation import load_negotiation_cases
     from evals.retrieval import DatasetError as GoldDatasetError
     from evals.retrieval import load_gold
@@ -45,6 +46,7 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
         "skills": load_skill_cases,
         "adversarial": load_adversarial_cases,
         "retrieval": load_gold,
+        "fit": load_fit_cases,
         "understanding": load_understanding_cases,
         "negotiation": load_negotiation_cases,
     }
@@ -57,7 +59,7 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
 @eval_app.command("run")
 def eval_run(
     suite: Annotated[
-        str, typer.Option("--suite", help="skills, adversarial, retrieval, understanding or negotiation.")
+        str, typer.Option("--suite", help="skills, adversarial, retrieval, understanding, negotiation or fit.")
     ],
     provider: Annotated[
         str, typer.Option("--provider", help="offline, or a configured provider for the copilot's model.")

@@ -210,7 +210,8 @@ def test_rendered_reading_shows_every_constraint(light_kb: Any) -> None:
 def test_nego_deal_check(tmp_path: Path, nego_home: Path) -> None:
     from typer.testing import CliRunner
 
-    from nego.cli import app
+    from nego.base import app
+    from nego.cli import main as _entry  # noqa: F401  (registers every command)
 
     deal = tmp_path / "deal.yaml"
     deal.write_text(
@@ -245,3 +246,30 @@ def test_bad_lexicons_and_regimes_are_corpus_problems(tmp_path: Path) -> None:
     assert any(p.startswith("regimes.yaml:1: [0].policy_doc: unknown document id") for p in problems), problems
     assert [r.policy_doc for r in loaded.regimes] == [None]  # an unknown policy is never cited
     assert loaded.documents == [] and loaded.industries == []
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("他们要求等保三级", "compliance"),
+        ("客户刚说预算300万元以内", "budget"),
+        ("The bank must comply with DORA", "compliance"),
+        ("no patient data outside the EU", "data_residency"),
+        ("等保三级是什么？", None),
+        ("他说供应商不会愿意录数据，怎么回应？", None),
+        ("Explain PBFT to a CFO in two sentences", None),
+    ],
+)
+def test_chat_picks_up_a_stated_constraint(light_kb: Any, message: str, kind: str | None) -> None:
+    from copilot.reading.pickup import constraint_in_message
+
+    deal = deal_from_data({"scenario": "trade_finance", "constraints": {"compliance": ["GDPR"]}})
+    picked = constraint_in_message(message, deal, light_kb)
+    if kind is None:
+        assert picked is None
+        return
+    assert picked is not None
+    new_deal, pc = picked
+    assert pc.kind == kind and message in new_deal.constraints.texts()
+    assert "GDPR" in new_deal.constraints.texts()  # nothing the deal had is lost
+    assert constraint_in_message(message, new_deal, light_kb) is None  # said twice, added once

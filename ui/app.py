@@ -39,6 +39,8 @@ CSS = """
 .cite-flash { outline: 2px solid #f58518; border-radius: 6px; }
 @media (max-width: 640px) {
   #chatbot { height: 70vh !important; }
+  #chatbot table { display: block; overflow-x: auto; }
+  #chatbot th, #chatbot td { min-width: 4.5em; }
   #app-header { flex-wrap: wrap; }
 }
 """

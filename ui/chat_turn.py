@@ -187,7 +187,7 @@ def stream_reply(
                 offer = (event.next_label, event.next_prompt)
             elif event.kind == "citations":
                 citations = event.citations
-            elif event.kind == "notice" and event.notice:
+            elif event.kind in ("notice", "deal") and event.notice:  # deal: a constraint the message stated
                 notices.append(event.notice)
         history.complete_reply(reply_id, reply, citations, notices, skill)
         finished = True

@@ -195,7 +195,10 @@ def _parse_yaml(text: str, rel: str) -> tuple[list[Document], list[Problem]]:
         except ValidationError as exc:
             problems.extend(_validation_problems(exc, rel, node, line_offset=0, prefix=(index,)))
             continue
-        canonical = json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+        dumped = entry.model_dump(mode="json", exclude_none=True)
+        if dumped.get("applies_to") == ["any"]:  # the default: an untagged entry keeps its content hash
+            del dumped["applies_to"]
+        canonical = json.dumps(dumped, ensure_ascii=False, sort_keys=True)
         docs.append(
             Document(
                 meta=entry,

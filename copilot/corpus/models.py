@@ -29,11 +29,18 @@ class Source(Strict):
     url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")]
 
 
+AppliesTo = Literal["consortium", "public", "permissioned", "any"]
+"""The chain types a glossary entry or playbook line is true of; "any" (the default) for all of them."""
+
+
 class Bilingual(Strict):
-    """The same statement in Chinese and English."""
+    """The same statement in Chinese and English (a playbook line may say which chain types it is true of)."""
 
     zh: Text
     en: Text
+    applies_to: list[AppliesTo] | None = Field(
+        default=None, description="chain types this line is a claim about; None: any (copilot.reading.chains)"
+    )
 
     def get(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -76,6 +83,11 @@ class GlossaryEntry(DocMeta):
     example: Bilingual
     avoid_when: Bilingual
     related_cases: list[Slug] = Field(default_factory=list)
+    applies_to: list[AppliesTo] = Field(
+        default_factory=lambda: list[AppliesTo](["any"]),
+        min_length=1,
+        description="chain types its outcome and example are true of",
+    )
 
     def names(self) -> list[str]:
         """Every surface form of the term, both languages."""

@@ -25,6 +25,7 @@ from copilot.corpus.lexicons import IndustryLexicon, Regime
 from copilot.deal import ChainType, ConstraintKind, Deal
 from copilot.reading.extract import find_amount, find_date, find_months
 from copilot.reading.gaps import vendor_gaps
+from copilot.reading.industry import industry_wording
 from copilot.reading.model import DealReading, IndustryMatch, Money, ParsedConstraint
 from copilot.understand.classifier import Classification
 from copilot.understand.examples import examples_path
@@ -163,10 +164,19 @@ def read_deal(deal: Deal, kb: KnowledgeBase | None = None, vendor: VendorProfile
     chain: ChainType = deal.chain_type or cast("ChainType", scenario_chain_types()[deal.scenario])
     constraints = parse_constraints(deal, kb)
     regimes = {r.key: r for r in kb.regimes} if kb is not None else {}
+    industry = match_industry(deal, kb.industries) if kb is not None else None
+    swaps: dict[str, dict[str, str]] = {}
+    drops: dict[str, list[str]] = {}
+    if kb is not None:
+        lexicon = next((lex for lex in kb.industries if industry and lex.key == industry.key), None)
+        named = deal.industry or (industry.matched if industry else None)
+        swaps, drops = industry_wording(deal.scenario, named, lexicon, kb.industries, kb.understanding.encode)
     return DealReading(
         deal=deal,
         constraints=constraints,
-        industry=match_industry(deal, kb.industries) if kb is not None else None,
+        industry=industry,
+        industry_swaps=swaps,
+        industry_drops=drops,
         chain_type=chain,
         chain_type_source="deal" if deal.chain_type else "scenario",
         vendor=vendor,

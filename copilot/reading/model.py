@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.deal import ChainType, ConstraintKind, Deal
+from copilot.reading.chains import LineMatcher
+from copilot.reading.industry import Adapter
 from copilot.vendor import VendorProfile
 
 Source = Literal["declared", "classified"]
@@ -70,6 +72,12 @@ class DealReading(BaseModel):
     chain_type_source: Literal["deal", "scenario"]
     vendor: VendorProfile | None = None
     vendor_gaps: list[VendorGap] = Field(default_factory=list)
+    industry_swaps: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="per language: the playbook industry's terms -> the deal industry's"
+    )
+    industry_drops: dict[str, list[str]] = Field(
+        default_factory=dict, description="per language: terms whose sentences are left out (no lexicon matched)"
+    )
 
     @property
     def lang(self) -> str:
@@ -89,6 +97,21 @@ class DealReading(BaseModel):
     @property
     def regimes(self) -> list[str]:
         return list(dict.fromkeys(c.regime for c in self.of_kind("compliance") if c.regime))
+
+    def adapter(self, lang: str | None = None, lines: LineMatcher | None = None) -> Adapter:
+        """Adapts the playbook's industry wording to this deal's industry (copilot.reading.industry); `lines`:
+        copies of these corpus lines are left out too (copilot.reading.chains: another chain type's claims)."""
+        lang = lang or self.lang
+        deal = self.deal
+        own = [
+            deal.customer or "",
+            deal.industry or "",
+            *deal.pains,
+            *deal.goals,
+            *deal.systems,
+            *deal.constraints.texts(),
+        ]
+        return Adapter(lang, self.industry_swaps.get(lang), self.industry_drops.get(lang, []), lines, own)
 
     def text(self) -> str:
         """Every word the rep gave (deal and vendor profile): numbers in it may be shown."""

@@ -23,6 +23,7 @@ from copilot.skills.objection import objection_offline
 from copilot.skills.passages import join_list, sources_section
 from copilot.skills.plan import plan_offline
 from copilot.skills.risks import risks_offline
+from copilot.skills.shaping import budget_next_step
 from copilot.vendor import VendorProfile
 from copilot.vocabulary import SCENARIOS
 from copilot.wording import Wording
@@ -57,9 +58,9 @@ def brief_offline(
     g: Grounding,
     deal: Deal,
     lang: str,
-    horizon_months: int = 12,
-    vendor: VendorProfile | None = None,
+    horizon_months: int | None = 12,
     reading: DealReading | None = None,
+    vendor: VendorProfile | None = None,
 ) -> BriefResult:
     playbook = kb.playbook(deal.scenario)
     vendor = vendor or (reading.vendor if reading else None)
@@ -67,8 +68,8 @@ def brief_offline(
     story_input = "\n".join(deal.pains + deal.goals) or playbook.pains[0].get(lang)
     story = explain_offline(kb, g, deal, story_input, lang, vendor, chain)
     fit = fit_offline(kb, g, deal)
-    risks = risks_offline(kb, g, deal)
-    plan = plan_offline(kb, g, deal, horizon_months)
+    risks = risks_offline(kb, g, deal, reading)
+    plan = plan_offline(kb, g, deal, horizon_months, reading)
     objections = [objection_offline(kb, g, deal, o.objection.get(lang), lang) for o in playbook.objections]
     objections = objections[:MAX_OBJECTIONS]
     card = build_card(kb, g, deal, lang, (story, fit, risks, plan, objections), vendor, reading)
@@ -91,7 +92,7 @@ def brief_offline(
         plan=plan,
         fit=fit,
         discovery_questions=[q.get(lang) for q in playbook.discovery_questions],
-        next_steps=words(lang).all(f"next_steps.{deal.stage}"),
+        next_steps=[*budget_next_step(reading), *words(lang).all(f"next_steps.{deal.stage}")],
         health=deal_health(kb, deal, lang),
         citations=g.citations,
         notices=[n for part in (story, fit, risks, plan, *objections) for n in part.notices],

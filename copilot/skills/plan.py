@@ -15,6 +15,7 @@ plan shows no figure that neither the deal nor a cited passage contains.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -22,69 +23,23 @@ from copilot.corpus.models import Bilingual, Kpi, Phase, PlaybookEntry, ValueMet
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
+from copilot.reading.model import DealReading
 from copilot.results import KpiOut, Notice, PhaseOut, PlanResult, ValueMetricOut
 from copilot.skills.goal_numbers import BuyerNumber, Family, buyer_numbers
-from copilot.skills.passages import Cited, sources_section
+from copilot.skills.passages import Cited
+from copilot.skills.plan_words import _labels, month_span, number_words, render_plan
+from copilot.skills.shaping import budget_lines, deployment_lines, plan_horizon, timeline_line, vendor_lines
 from copilot.text.segment import stem, tokenize
 from copilot.vocabulary import Language
+from copilot.wording import Wording
+
+__all__ = ["month_span", "number_words", "plan_offline", "render_plan", "scale_phases"]
 
 MIN_HORIZON = 3
 MAX_HORIZON = 60
 PLAYBOOK_HORIZON = 12
 
-_LABELS = {
-    "zh": {
-        "title": "## {customer}：{months}个月实施计划",
-        "phase": "### 阶段{n}：{name}（{months}）",
-        "deliverables": "**交付物**",
-        "kpis": "**KPI**",
-        "buyer_tasks": "**买方任务**",
-        "vendor_tasks": "**供应商任务**",
-        "value_metrics": "### 价值指标（签约前约定）",
-        "target": "目标",
-        "measured": "衡量方式",
-        "buyer_target": "买方目标",
-        "from_buyer": "（买方自己的目标）",
-        "down": "越低越好",
-        "up": "越高越好",
-        "sep": "：",
-        "review": "每季度复盘，与基线对比",
-        "below": "低于基线",
-        "above": "高于基线",
-        "rel_down": "较基线减少{n}%",
-        "rel_up": "较基线提升{n}%",
-        "tbd": "待双方约定",
-    },
-    "en": {
-        "title": "## {months}-month implementation plan: {customer}",
-        "phase": "### Phase {n}: {name} ({months})",
-        "deliverables": "**Deliverables**",
-        "kpis": "**KPIs**",
-        "buyer_tasks": "**Buyer tasks**",
-        "vendor_tasks": "**Vendor tasks**",
-        "value_metrics": "### Value metrics (agreed before signing)",
-        "target": "target",
-        "measured": "how measured",
-        "buyer_target": "buyer's target",
-        "from_buyer": " (the buyer's own target)",
-        "down": "lower is better",
-        "up": "higher is better",
-        "sep": ": ",
-        "review": "Reviewed every quarter against the baseline",
-        "below": "below the baseline",
-        "above": "above the baseline",
-        "rel_down": "{n}% below the baseline",
-        "rel_up": "{n}% above the baseline",
-        "tbd": "to be agreed",
-    },
-}
 
-_ZH_DIGITS = "零一二三四五六七八九"
-_EN_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen"
-).split()
-_EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty"]
 _TIME_UNIT = re.compile(
     r"^(?:个?工作日|个?小时|分钟|秒钟?|天|日|周|个?月|年|working days?|business days?|hours?|minutes?|seconds?|days?|"
     r"weeks?|months?|years?)",
@@ -94,26 +49,6 @@ _IGNORED_WORDS = frozenset(  # units and number words: the unit family decides, 
     "小时 分钟 秒 天 日 周 月 年 工作日 个月 hour hours minut secon day days week weeks month year years "
     "zero one two three four five six seven eight nine ten eleve twelv".split()
 )
-
-
-def number_words(n: int, lang: str) -> str:
-    """1..99 in words ("十二", "twelve"): month numbers are computed, so they are not shown as figures."""
-    if lang == "zh":
-        if n < 10:
-            return _ZH_DIGITS[n]
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else _ZH_DIGITS[tens]) + "十" + (_ZH_DIGITS[ones] if ones else "")
-    if n < 20:
-        return _EN_ONES[n]
-    tens, ones = divmod(n, 10)
-    return _EN_TENS[tens] + (f"-{_EN_ONES[ones]}" if ones else "")
-
-
-def month_span(start: int, end: int, lang: str) -> str:
-    a, b = number_words(start, lang), number_words(end, lang)
-    if lang == "zh":
-        return f"第{a}个月" if start == end else f"第{a}至第{b}个月"
-    return f"month {a}" if start == end else f"months {a} to {b}"
 
 
 # -- phases -----------------------------------------------------------------------------------------
@@ -206,9 +141,8 @@ class _Targets:
 
 
 def _target_text(number: BuyerNumber, lang: str) -> str:
-    lb = _LABELS[lang]
     if number.family == "percent" and number.change != "absolute":
-        return lb["rel_down" if number.change == "down" else "rel_up"].format(n=number.number)
+        return Wording("plan", lang)("rel_down" if number.change == "down" else "rel_up", n=number.number)
     value = number.number.lower() if number.number.isascii() else number.number
     return f"≤ {value}" if number.within else value
 
@@ -292,7 +226,7 @@ def _set_kpi(slot: _KpiSlot, number: BuyerNumber, lang: str) -> None:
 
 # -- the skill --------------------------------------------------------------------------------------
 def _playbook_target(target: str, lang: str) -> str:
-    lb = _LABELS[lang]
+    lb = _labels(lang)
     text = target.strip()
     if _is_baseline_target(text):
         return lb["below"] if text.startswith("<") else lb["above"]
@@ -301,20 +235,33 @@ def _playbook_target(target: str, lang: str) -> str:
 
 def _kpi_source_line(kpi: Kpi, lang: str) -> str:
     """The KPI as the playbook passage states it, to retrieve that passage."""
-    sep = _LABELS[lang]["sep"]
+    lb = _labels(lang)
+    sep = lb["sep"]
     return (
-        f"{kpi.name.get(lang)}{sep}{_LABELS[lang]['target']} {kpi.target} {kpi.unit.get(lang)} "
-        f"({_LABELS[lang]['measured']}{sep}{kpi.how_measured.get(lang)})"
+        f"{kpi.name.get(lang)}{sep}{lb['target']} {kpi.target} {kpi.unit.get(lang)} "
+        f"({lb['measured']}{sep}{kpi.how_measured.get(lang)})"
     )
 
 
-def plan_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, horizon_months: int = 12) -> PlanResult:
+def plan_offline(
+    kb: KnowledgeBase,
+    g: Grounding,
+    deal: Deal,
+    horizon_months: int | None = 12,
+    reading: DealReading | None = None,
+    today: dt.date | None = None,
+) -> PlanResult:
+    """The plan; `horizon_months` None takes the deal's timeline (copilot.skills.shaping), else twelve months."""
     lang = deal.lang
-    lb = _LABELS[lang]
+    lb = _labels(lang)
+    if reading is not None:
+        reading = reading.model_copy(update={"deal": deal})
+    horizon = plan_horizon(reading, horizon_months, today)
+    horizon_months = horizon.months
     playbook = kb.playbook(deal.scenario)
     scaled = scale_phases(playbook.phases, horizon_months)
     phase_of = [i for i, (group, _, _) in enumerate(scaled) for _ in group]
-    src = Cited(g, deal.text())
+    src = Cited(g, reading.text() if reading is not None else deal.text())
     doc_id = playbook.id
     targets = place_buyer_numbers(deal, playbook, phase_of)
 
@@ -377,79 +324,26 @@ def plan_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, horizon_months: in
                 from_buyer=m_slot.from_buyer,
             )
         )
-    notices = [
-        Notice(
-            kind="info",
-            message=(
-                f"未能把买方目标对应到任何 KPI：{n.goal}"
-                if lang == "zh"
-                else f"No KPI matches the buyer's goal: {n.goal}"
-            ),
-        )
-        for n in targets.unplaced
-    ]
+    say = Wording("plan", lang)
+    notices = [Notice(kind="info", message=say("unplaced_goal", goal=n.goal)) for n in targets.unplaced]
+    shaping: list[str] = []
+    if reading is not None:
+        label, shaping = budget_lines(reading, src, g)
+        pilot_end = phases[-2].end_month if len(phases) > 1 else phases[-1].end_month
+        shaping += timeline_line(reading, horizon, pilot_end)
+        deploy, deliverables = deployment_lines(reading)
+        shaping += deploy + vendor_lines(reading)
+        head = phases[0]
+        phases[0] = head.model_copy(update={"budget_label": label, "deliverables": [*head.deliverables, *deliverables]})
     language: Language = "zh" if lang == "zh" else "en"
     result = PlanResult(
         language=language,
         horizon_months=horizon_months,
         phases=phases,
         value_metrics=metrics,
+        shaping=shaping,
         citations=list(src.citations),
         notices=notices,
     )
     result.text = render_plan(result, deal)
     return result
-
-
-_SINGLE_VALUE = re.compile(r"[≤≥<>]?\s*(?:\d+(?:\.\d+)?|[A-Za-z]+|[零一二两三四五六七八九十]+)")
-
-
-def _value(target: str, unit: str) -> str:
-    """ "100 %", "≥ 2 家"; a worded target keeps its unit apart: "低于基线（分钟）"."""
-    if not _SINGLE_VALUE.fullmatch(target) and re.search(r"[A-Za-z\u4e00-\u9fff]", target):
-        return f"{target}（{unit}）" if re.search(r"[\u4e00-\u9fff]", target) else f"{target} ({unit})"
-    return f"{target} {unit}".strip()
-
-
-def render_plan(result: PlanResult, deal: Deal) -> str:
-    lang = result.language
-    lb = _LABELS[lang]
-    sep = lb["sep"]
-    months = number_words(result.horizon_months, lang)
-    lines = [lb["title"].format(customer=deal.who(lang), months=months if lang == "zh" else months.capitalize())]
-    for n, phase in enumerate(result.phases, 1):
-        lines += [
-            "",
-            lb["phase"].format(
-                n=number_words(n, lang), name=phase.name, months=month_span(phase.start_month, phase.end_month, lang)
-            ),
-        ]
-        if phase.deliverables:
-            lines += ["", lb["deliverables"], *[f"- {d}" for d in phase.deliverables]]
-        lines += ["", lb["kpis"]]
-        for kpi in phase.kpis:
-            mark = lb["from_buyer"] if kpi.from_buyer else ""
-            measured = (
-                f"（{lb['measured']}{sep}{kpi.how_measured}）"
-                if lang == "zh"
-                else (f" ({lb['measured']}{sep}{kpi.how_measured})")
-            )
-            lines.append(f"- {kpi.name}{sep}{lb['target']} {_value(kpi.target, kpi.unit)}{measured}{mark}")
-        lines += ["", lb["buyer_tasks"], *[f"- {t}" for t in phase.buyer_tasks]]
-        lines += ["", lb["vendor_tasks"], *[f"- {t}" for t in phase.vendor_tasks]]
-    if result.value_metrics:
-        lines += ["", lb["value_metrics"]]
-        for m in result.value_metrics:
-            if lang == "zh":
-                line = f"- {m.name}（{m.unit}，{lb[m.direction]}）{sep}{m.how_measured}"
-                line += f"。{lb['buyer_target']}{sep}{_value(m.target, m.unit)}" if m.target else ""
-                line += f"。{m.review}。"
-            else:
-                line = f"- {m.name} ({m.unit}, {lb[m.direction]}){sep}{m.how_measured}"
-                line += f". {lb['buyer_target'].capitalize()}{sep}{_value(m.target, m.unit)}" if m.target else ""
-                line += f". {m.review}."
-            lines.append(line)
-    if result.notices:
-        lines += ["", *[f"> {n.message}" for n in result.notices]]
-    lines += ["", sources_section(result.citations, lang, level=3)]
-    return "\n".join(lines).strip() + "\n"

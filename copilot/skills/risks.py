@@ -33,10 +33,13 @@ from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
+from copilot.reading.model import DealReading
 from copilot.results import Notice, RiskItem, RisksResult
 from copilot.skills.passages import Cited, sources_section
 from copilot.skills.risk_rating import rate_risks, rating_lines
+from copilot.skills.shaping import constraint_risks
 from copilot.vocabulary import REGIONS, RISK_CATEGORIES, SCENARIOS, Language
+from copilot.wording import Wording
 
 TARGET_ITEMS = 10
 MIN_ITEMS = 8
@@ -54,42 +57,6 @@ ALWAYS = (
 )
 LAW_REGIONS = ("cn", "eu", "uk", "us")  # regions whose own policies the corpus holds
 _SYSTEM_WORDS = re.compile(r"ERP|CRM|MES|WMS|TMS|HIS|SAP|Oracle|系统|system|platform|平台", re.IGNORECASE)
-
-_OWNER = {"buyer": ("买方", "Buyer"), "vendor": ("供应商", "Vendor"), "joint": ("双方共同", "Joint")}
-
-_LABELS = {
-    "zh": {
-        "title": "## 风险清单：{customer}",
-        "intro": "{scenario} · {region}。按可能性 × 影响排序；↑ 表示该风险在本场景高发，可能性已上调一级。",
-        "head": "| 风险 | 类别 | 可能性 | 影响 | 责任方 |",
-        "meta": "类别：{category} · 可能性 {likelihood} · 影响 {impact} · 责任方：{owner}",
-        "signals": "**预警信号**",
-        "mitigations": "**缓解措施**",
-        "evidence": "**证据**：",
-        "sep": "；",
-    },
-    "en": {
-        "title": "## Risk checklist: {customer}",
-        "intro": (
-            "{scenario} · {region}. Sorted by likelihood × impact; ↑ marks a risk that rises in this scenario "
-            "(likelihood raised by one step)."
-        ),
-        "head": "| Risk | Category | Likelihood | Impact | Owner |",
-        "meta": "Category: {category} · Likelihood {likelihood} · Impact {impact} · Owner: {owner}",
-        "signals": "**Early-warning signals**",
-        "mitigations": "**Mitigations**",
-        "evidence": "**Evidence**: ",
-        "sep": "; ",
-    },
-}
-
-_NO_REGIONAL_ENTRY = {
-    "zh": "风险库中没有针对{region}编写的合规监管条目；此处列出最接近的条目，并以{region}的法规为证据。请与法务确认。",
-    "en": (
-        "The risk library has no regulatory-compliance entry written for {region}; the closest entry is shown "
-        "with policies of {region} as evidence. Check with counsel."
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -208,10 +175,11 @@ def _meter(score: int) -> str:
     return "●" * score + "○" * (5 - score)
 
 
-def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> RisksResult:
+def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, reading: DealReading | None = None) -> RisksResult:
+    """The checklist; with the deal's reading, its compliance regimes and residency boundaries come first."""
     lang = deal.lang
     li = _li(lang)
-    src = Cited(g, deal.text())
+    src = Cited(g, reading.text() if reading is not None else deal.text())
     entries, fallbacks = select_risks(kb, g, deal)
     items: list[RiskItem] = []
     for entry in entries:
@@ -248,11 +216,16 @@ def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> RisksResult:
             )
         )
     items = rate_risks(items, deal, classify=kb.understanding.classify)
-    items.sort(key=lambda i: (-(i.likelihood * i.impact), i.risk_id))
     notices = []
+    if reading is not None:
+        regimes = {r.key: r for r in kb.regimes}
+        shaped, shaped_notices = constraint_risks(reading.model_copy(update={"deal": deal}), regimes, src)
+        items += shaped
+        notices += shaped_notices
+    items.sort(key=lambda i: (-(i.likelihood * i.impact), i.risk_id))
     if "regulatory_compliance" in fallbacks:
         region = REGIONS[deal.region][li]
-        notices.append(Notice(kind="no_knowledge", message=_NO_REGIONAL_ENTRY[lang].format(region=region)))
+        notices.append(Notice(kind="no_knowledge", message=Wording("risks", lang)("no_regional_entry", region=region)))
     language: Language = "zh" if lang == "zh" else "en"
     result = RisksResult(language=language, items=items, citations=list(src.citations), notices=notices)
     raised = {e.id for e in entries if _likelihood(e, deal.scenario) != e.likelihood}
@@ -268,41 +241,43 @@ def render_risks(result: RisksResult, deal: Deal, raised: set[str], notes: list[
     """Markdown: a summary table, then each risk with its signals, mitigations and evidence, then sources."""
     lang = result.language
     li = _li(lang)
-    lb = _LABELS[lang]
+    say = Wording("risks", lang)
+    sep = str(say.entries["sep"])
     titles = {c.doc_id: c.title for c in result.citations}
     lines = [
-        lb["title"].format(customer=deal.who(lang)),
+        say("title", customer=deal.who(lang)),
         "",
-        lb["intro"].format(scenario=SCENARIOS[deal.scenario][li], region=REGIONS[deal.region][li]),
+        say("intro", scenario=SCENARIOS[deal.scenario][li], region=REGIONS[deal.region][li]),
         "",
     ]
     if notes:
         lines += [*[f"> {note}" for note in notes], ""]
-    lines += [lb["head"], "|---|---|---|---|---|"]
+    lines += [say("head"), "|---|---|---|---|---|"]
     for item in result.items:
         rises = " ↑" if item.risk_id in raised else ""
         lines.append(
             f"| {_cell(item.risk)} | {_cell(item.category_label)} | {_meter(item.likelihood)}{rises} | "
-            f"{_meter(item.impact)} | {_OWNER[item.owner][li]} |"
+            f"{_meter(item.impact)} | {say(f'owner.{item.owner}')} |"
         )
     for item in result.items:
         lines += ["", f"### {item.risk}"]
         lines.append(
-            lb["meta"].format(
+            say(
+                "meta",
                 category=item.category_label,
                 likelihood=_meter(item.likelihood),
                 impact=_meter(item.impact),
-                owner=_OWNER[item.owner][li],
+                owner=say(f"owner.{item.owner}"),
             )
         )
         lines += rating_lines(item, lang)
         if item.description:
             lines += ["", item.description]
         if item.warning_signals:
-            lines += ["", lb["signals"], *[f"- {s}" for s in item.warning_signals]]
+            lines += ["", say("signals"), *[f"- {s}" for s in item.warning_signals]]
         if item.mitigations:
-            lines += ["", lb["mitigations"], *[f"- {m}" for m in item.mitigations]]
+            lines += ["", say("mitigations"), *[f"- {m}" for m in item.mitigations]]
         if item.evidence:
-            lines += ["", lb["evidence"] + lb["sep"].join(titles.get(e, e) for e in item.evidence)]
+            lines += ["", str(say.entries["evidence"]) + sep.join(titles.get(e, e) for e in item.evidence)]
     lines += ["", sources_section(result.citations, lang, level=3)]
     return "\n".join(lines).strip() + "\n"
