@@ -374,6 +374,25 @@ class Copilot:
         deal, notices = self._deal(deal, lang)
         return negotiate(self.kb, self.model, self.settings, self.vendor, deal, [*self.notices, *notices])
 
+    # -- the meeting loop (copilot.practice, copilot.recap) --------------------------------------------
+    def roleplay_session(self, deal: Deal, persona: str, lang: str | None = None) -> Any:
+        """An interactive buyer role-play (copilot.practice.session.RoleplaySession); PersonaError if unknown."""
+        from copilot.practice.session import open_session
+
+        return open_session(self, deal, persona, lang)
+
+    def roleplay(self, deal: Deal, persona: str, script: Sequence[str], lang: str | None = None) -> Any:
+        """A role-play played from the rep's scripted lines, with its scorecard (RoleplayResult)."""
+        return self.roleplay_session(deal, persona, lang).run_script(script)
+
+    def recap(self, deal: Deal, notes: str, lang: str | None = None) -> Any:
+        """Meeting notes read into a RecapResult: items, the deal update as a diff, the follow-up email."""
+        from copilot.recap.run import recap
+
+        prepared = self._prepare(notes, ("会议纪要", "The meeting notes"))
+        text = prepared.required(("会议纪要", "The meeting notes"))
+        return recap(self.kb, self._in(deal, lang), text, self.model, prepared.notices, self.settings)
+
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:
         """Route one turn to a skill, retrieve afresh, and stream the reply as events.

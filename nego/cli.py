@@ -430,6 +430,7 @@ def chat(
 
 from nego import deal_cli as _deal_cli  # noqa: E402,F401  (registers `nego deal check`)
 from nego import eval_cli as _eval_cli  # noqa: E402,F401  (registers `nego eval run|compare|…`)
+from nego import meeting_cli as _meeting_cli  # noqa: E402,F401  (registers `nego roleplay`, `recap`, `deal versions…`)
 from nego import negotiate_cli as _negotiate_cli  # noqa: E402,F401  (registers `nego negotiate`)
 from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 
