@@ -267,7 +267,7 @@ class Copilot:
             deal,
             deal.lang,
             text,
-            lambda g: explain_offline(self.kb, g, deal, text, deal.lang),
+            lambda g: explain_offline(self.kb, g, deal, text, deal.lang, self.vendor, self.read(deal).chain_type),
             lambda r: render_explain(r, deal),
             task_input=text,
             input_notices=[*prepared.notices, *notices],
@@ -351,12 +351,13 @@ class Copilot:
 
     def brief(self, deal: Deal, lang: str | None = None, horizon_months: int | None = None) -> BriefResult:
         deal, notices = self._deal(deal, lang)
+        reading = self.read(deal)
         brief = self._run(
             "brief",
             deal,
             deal.lang,
             str(horizon_months or ""),
-            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, self.read(deal)),
+            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, reading, self.vendor),
             lambda r: render_brief(r, self.kb),
             task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}",
             input_notices=notices,

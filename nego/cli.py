@@ -348,6 +348,7 @@ def brief(
     fmt: Annotated[str, typer.Option("--format", help="md, docx or json.")] = "md",
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (required for docx).")] = None,
     horizon: HorizonOpt = None,
+    card: Annotated[bool, typer.Option("--card", help="The one-page prep card alone (md or json).")] = False,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
     vendor: VendorOpt = None,
@@ -355,8 +356,8 @@ def brief(
     explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """A meeting brief: opening, talking points, story, demo, objections, risks, plan, questions, next steps."""
-    from copilot.export import FORMATS, brief_to_json, export_brief
+    """A meeting brief: the one-page prep card, then its appendices (story, demo, objections, risks, plan…)."""
+    from copilot.export import FORMATS, brief_to_json, card_to_json, card_to_markdown, export_brief
 
     _check_choice("format", fmt, FORMATS)
     if fmt == "docx" and out is None:
@@ -369,10 +370,12 @@ def brief(
         typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
     if out is not None:
         try:
-            export_brief(result, fmt, out)  # type: ignore[arg-type]
+            export_brief(result, fmt, out, card_only=card)  # type: ignore[arg-type]
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror}")
         typer.echo(f"wrote {out}")
+    elif card:
+        typer.echo(card_to_json(result) if as_json or fmt == "json" else card_to_markdown(result))
     elif as_json or fmt == "json":
         typer.echo(brief_to_json(result))
     else:
