@@ -314,5 +314,7 @@ def default_dataset(suite: str) -> Path:
         "understanding": "understanding",
         "negotiation": "negotiations.yaml",
         "fit": "fit_deals.yaml",
+        "roleplay": "roleplay/cases.yaml",
+        "recap": "recap_notes.yaml",
     }
     return datasets_dir() / names[suite]

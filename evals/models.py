@@ -11,8 +11,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Suite = Literal["skills", "adversarial", "retrieval", "understanding", "negotiation", "fit"]
-SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "understanding", "negotiation", "fit")
+Suite = Literal["skills", "adversarial", "retrieval", "understanding", "negotiation", "fit", "roleplay", "recap"]
+SUITES: tuple[Suite, ...] = (
+    "skills",
+    "adversarial",
+    "retrieval",
+    "understanding",
+    "negotiation",
+    "fit",
+    "roleplay",
+    "recap",
+)
 CaseStatus = Literal["pass", "fail", "error"]
 
 
