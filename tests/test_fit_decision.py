@@ -238,7 +238,7 @@ def test_nego_fit_json(kb: KnowledgeBase, shipped_index: Any, tmp_path: Path, mo
     from nego import cli
 
     settings, _, _ = shipped_index
-    monkeypatch.setattr(cli, "_copilot", lambda *a, **k: Copilot(settings, kb))
+    monkeypatch.setattr(cli, "open_copilot", lambda *a, **k: Copilot(settings, kb))
     deal_file = tmp_path / "deal.json"
     deal_file.write_text(json.dumps(FIT_DEAL), encoding="utf-8")
     out = CliRunner().invoke(cli.app, ["fit", "--deal", str(deal_file), "--json"])
