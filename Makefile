@@ -58,7 +58,7 @@ EVAL_OUT := test-artifacts/eval
 eval-gate: setup
 	NEGO_HOME=$(EVAL_HOME) $(BIN)/nego index
 	rm -rf $(EVAL_OUT)
-	@for suite in skills retrieval adversarial understanding negotiation; do \
+	@for suite in skills retrieval adversarial understanding negotiation fit roleplay recap; do \
 		NEGO_HOME=$(EVAL_HOME) $(BIN)/nego eval run --suite $$suite --out $(EVAL_OUT)/$$suite --no-progress && \
 		NEGO_HOME=$(EVAL_HOME) $(BIN)/nego eval gate $(EVAL_OUT)/$$suite || exit 1; \
 	done

@@ -1,8 +1,8 @@
 """What streaming changes for the user in LLM mode: time to the first token shown vs to the whole answer.
 
-    python bench/streaming.py --home H [--limit 8] [--piece-ms 20]
+    python bench/streaming.py --home H [--limit 4] [--piece-ms 20]
 
-Each (case, skill) of evals/datasets/skills.yaml is first calibrated (bench/_llm.py: the test server
+The first --limit cases of each skill in evals/datasets/skills.yaml are first calibrated (bench/_llm.py: the test server
 learns a draft that passes the checks), then run through `Copilot.stream` while the server streams that
 draft over SSE a few characters at a time, `--piece-ms` apart (a model writing ~50 pieces a second).
 Per skill: the time from the call to the first "text" event (what the user sees first), to the final
@@ -13,6 +13,7 @@ their ratio, and how many streamed drafts the checks accepted (a rejected one is
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import time
@@ -50,7 +51,7 @@ def measure(settings: Any, limit: int, piece_ms: float) -> dict[str, Any]:
     from copilot.llm.model import get_chat_model
 
     module = __import__("openai_server")
-    cases = load_skill_cases(default_dataset("skills"))[:limit]
+    cases = load_skill_cases(default_dataset("skills"))
     kb = RecordingKnowledgeBase(KnowledgeBase.open(settings))
     kb.warm_up()
     first: dict[str, list[float]] = defaultdict(list)
@@ -61,7 +62,13 @@ def measure(settings: Any, limit: int, piece_ms: float) -> dict[str, Any]:
         copilot = Copilot(llm, kb, get_chat_model(llm))
         engine = Engine(copilot=copilot, kb=kb)
         book = DraftBook()
-        calls = [(case, skill) for case in cases for skill in case.skills]
+        per_skill: dict[str, int] = defaultdict(int)
+        calls = []
+        for case in cases:  # the first `limit` cases of each skill
+            for skill in case.skills:
+                if per_skill[skill] < limit:
+                    per_skill[skill] += 1
+                    calls.append((case, skill))
         for case, skill in calls:
             book.calibrate(engine, server, case, skill)
 
@@ -89,7 +96,7 @@ def measure(settings: Any, limit: int, piece_ms: float) -> dict[str, Any]:
             accepted[skill].append(ok)
     return {
         "piece_ms": piece_ms,
-        "cases": len(cases),
+        "calls": len(whole and [c for v in whole.values() for c in v]),
         "skills": {
             skill: {
                 "first_token": summary_ms(first[skill]) if first[skill] else None,
@@ -123,9 +130,10 @@ def markdown(data: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     add_common_args(parser)
-    parser.add_argument("--limit", type=int, default=8, help="the first N cases of the dataset")
+    parser.add_argument("--limit", type=int, default=4, help="calls per skill (its first N cases)")
     parser.add_argument("--piece-ms", type=float, default=20.0, help="ms between the streamed pieces")
     args = parser.parse_args()
+    logging.getLogger("copilot.llm").setLevel(logging.ERROR)  # the 401s of the calibration round are expected
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     with tempfile.TemporaryDirectory(prefix="nego-bench-") as tmp:
         offline_environment(Path(tmp))
@@ -136,8 +144,8 @@ def main() -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         intro = (
-            f"{data['cases']} cases of evals/datasets/skills.yaml; the test server streams each calibrated draft "
-            f"8 characters every {args.piece_ms:.0f} ms."
+            f"The first {args.limit} cases of each skill in evals/datasets/skills.yaml ({data['calls']} calls); the "
+            f"test server streams each calibrated draft 8 characters every {args.piece_ms:.0f} ms."
         )
         emit("Streaming in LLM mode", [intro, markdown(data)], data, args.json)
     return 0

@@ -57,7 +57,7 @@ from copilot.settings import Settings
 from copilot.skills.ask import ask_offline, render_ask
 from copilot.skills.brief import brief_offline, render_brief
 from copilot.skills.explain import explain_offline, render_explain
-from copilot.skills.fit import fit_offline, render_fit
+from copilot.skills.fit import decision_text, fit_offline, fit_problems, render_fit
 from copilot.skills.health import deal_health, with_health
 from copilot.skills.negotiate_llm import negotiate
 from copilot.skills.negotiate_model import NegotiationResult
@@ -231,9 +231,8 @@ class Copilot:
         """The validators every result must pass (the same ones the evals report)."""
         cited = grounding.text_of(result.citations)
         problems = validate(result, retrieved=set(grounding.hits), input_text=grounding.input_text, cited_text=cited)
-        if isinstance(result, ExplainResult):
-            problems += check_jargon(result, self.kb)
-        return problems
+        checks = check_jargon(result, self.kb) if isinstance(result, ExplainResult) else fit_problems(result, self.kb)
+        return problems + checks
 
     @staticmethod
     def _quoted_short(result: R, name: str, render: Callable[[R], str]) -> R:
@@ -268,7 +267,7 @@ class Copilot:
             deal,
             deal.lang,
             text,
-            lambda g: explain_offline(self.kb, g, deal, text, deal.lang),
+            lambda g: explain_offline(self.kb, g, deal, text, deal.lang, self.vendor, self.read(deal).chain_type),
             lambda r: render_explain(r, deal),
             task_input=text,
             input_notices=[*prepared.notices, *notices],
@@ -309,6 +308,7 @@ class Copilot:
             "",
             lambda g: fit_offline(self.kb, g, deal),
             lambda r: render_fit(r, deal, []),
+            task_input=decision_text(self.kb, deal) if self.model is not None else "",
             input_notices=notices,
         )
 
@@ -351,12 +351,13 @@ class Copilot:
 
     def brief(self, deal: Deal, lang: str | None = None, horizon_months: int | None = None) -> BriefResult:
         deal, notices = self._deal(deal, lang)
+        reading = self.read(deal)
         brief = self._run(
             "brief",
             deal,
             deal.lang,
             str(horizon_months or ""),
-            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, self.read(deal)),
+            lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, reading, self.vendor),
             lambda r: render_brief(r, self.kb),
             task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}",
             input_notices=notices,
@@ -372,6 +373,25 @@ class Copilot:
         """The negotiation plan: numbers by the rules; in LLM mode the model only narrates it (checked)."""
         deal, notices = self._deal(deal, lang)
         return negotiate(self.kb, self.model, self.settings, self.vendor, deal, [*self.notices, *notices])
+
+    # -- the meeting loop (copilot.practice, copilot.recap) --------------------------------------------
+    def roleplay_session(self, deal: Deal, persona: str, lang: str | None = None) -> Any:
+        """An interactive buyer role-play (copilot.practice.session.RoleplaySession); PersonaError if unknown."""
+        from copilot.practice.session import open_session
+
+        return open_session(self, deal, persona, lang)
+
+    def roleplay(self, deal: Deal, persona: str, script: Sequence[str], lang: str | None = None) -> Any:
+        """A role-play played from the rep's scripted lines, with its scorecard (RoleplayResult)."""
+        return self.roleplay_session(deal, persona, lang).run_script(script)
+
+    def recap(self, deal: Deal, notes: str, lang: str | None = None) -> Any:
+        """Meeting notes read into a RecapResult: items, the deal update as a diff, the follow-up email."""
+        from copilot.recap.run import recap
+
+        prepared = self._prepare(notes, ("会议纪要", "The meeting notes"))
+        text = prepared.required(("会议纪要", "The meeting notes"))
+        return recap(self.kb, self._in(deal, lang), text, self.model, prepared.notices, self.settings)
 
     # -- chat -------------------------------------------------------------------------------------
     def chat(self, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:

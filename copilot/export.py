@@ -8,20 +8,25 @@ either the old file or the new one under the real name, never half of one.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import stat
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from copilot.results import BriefResult
+from copilot.skills.notes import REP_MARK
+from copilot.wording import Wording
 
 Format = Literal["md", "docx", "json"]
 FORMATS: tuple[Format, ...] = ("md", "docx", "json")
 
 
+REP_BOX_FILL = "FFF2CC"
+"""The shading of the rep-notes box in .docx exports (light amber)."""
 STALE_TMP_SECONDS = 3600
 """A temporary file this old beside the target was left by a writer that was killed: it is removed."""
 
@@ -100,44 +105,108 @@ def brief_to_json(brief: BriefResult) -> str:
     return brief.model_dump_json(indent=2)
 
 
-_LABELS = {
-    "zh": {
-        "risk": "风险",
-        "category": "类别",
-        "li": "可能性×影响",
-        "owner": "责任方",
-        "mitigation": "缓解措施",
-        "phase": "阶段",
-        "months": "月份",
-        "kpi": "KPI（目标 单位）",
-        "buyer": "买方任务",
-        "vendor": "供应商任务",
-    },
-    "en": {
-        "risk": "Risk",
-        "category": "Category",
-        "li": "Likelihood×impact",
-        "owner": "Owner",
-        "mitigation": "Mitigation",
-        "phase": "Phase",
-        "months": "Months",
-        "kpi": "KPIs (target unit)",
-        "buyer": "Buyer tasks",
-        "vendor": "Vendor tasks",
-    },
-}
+def card_to_markdown(brief: BriefResult) -> str:
+    """The prep card alone, with the rep's notes in their own marked box."""
+    from copilot.skills.brief import card_markdown
+
+    return card_markdown(brief) or brief.text
 
 
-def _write_docx(brief: BriefResult, path: Path, images: Sequence[Path] = ()) -> None:
+def card_to_json(brief: BriefResult) -> str:
+    card = brief.card.model_dump(mode="json") if brief.card is not None else None
+    return json.dumps(
+        {"customer": brief.customer, "language": brief.language, "card": card}, ensure_ascii=False, indent=2
+    )
+
+
+def _labels(lang: str) -> dict[str, str]:
+    w = Wording("export", lang)
+    keys = ("risk", "category", "li", "owner", "mitigation", "phase", "months", "kpi", "buyer", "vendor")
+    return {k: w(k) for k in keys}
+
+
+def _write_docx(brief: BriefResult, path: Path, card_only: bool = False, images: Sequence[Path] = ()) -> None:
+    """The card on page 1 (the rep's notes in their own shaded box), the appendices from page 2."""
     from docx import Document as DocxDocument
-    from docx.shared import Cm
+    from docx.enum.text import WD_BREAK
 
     doc = DocxDocument()
-    labels = _LABELS[brief.language]
+    labels = _labels(brief.language)
+    lines = brief.text.splitlines()
+    if brief.card is not None:
+        bw = Wording("brief", brief.language)
+        sep = "：" if brief.language == "zh" else ": "
+        doc.add_heading(f"{bw('heading.title')}{sep}{brief.customer}", level=0)
+        _card(doc, brief)
+        if card_only:
+            doc.save(str(path))
+            return
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        marker = f"# {bw('heading.appendix')}"
+        start = next((i for i, line in enumerate(lines) if line.strip() == marker), 0)
+        lines = lines[start:]
+    _markdown(doc, brief, lines, labels, images)
+    doc.save(str(path))
+
+
+def _card(doc: Any, brief: BriefResult) -> None:
+    card = brief.card
+    assert card is not None
+    w = Wording("card", brief.language)
+    sep = "：" if brief.language == "zh" else ": "
+    doc.add_heading(f"{w('heading.card')}{sep}{brief.customer}", level=1)
+    doc.add_heading(w("heading.goal"), level=2)
+    doc.add_paragraph(card.goal)
+    if card.fit_line:
+        doc.add_heading(w("heading.fit"), level=2)
+        doc.add_paragraph(card.fit_line)
+    if card.highlights:
+        doc.add_heading(w("heading.highlights"), level=2)
+        for item in card.highlights:
+            doc.add_paragraph(item.point, style="List Number")
+            doc.add_paragraph(f"{w('heading.proof')}{sep}{item.proof}", style="List Bullet 2")
+    if card.top_risks:
+        doc.add_heading(w("heading.risks"), level=2)
+        for r in card.top_risks:
+            doc.add_paragraph(w("risk_line", risk=r.risk, mitigation=r.mitigation), style="List Bullet")
+    if card.questions:
+        doc.add_heading(w("heading.questions"), level=2)
+        for q in card.questions:
+            doc.add_paragraph(q, style="List Bullet")
+    doc.add_heading(w("heading.next_step"), level=2)
+    doc.add_paragraph(card.next_step)
+    if card.rep_notes:
+        rep_notes_box(doc, f"{REP_MARK} {w('heading.rep_notes')}", card.rep_notes)
+
+
+def rep_notes_box(doc: Any, heading: str, notes: list[str]) -> None:
+    """The rep's notes in a one-cell shaded table: visibly apart from what the buyer may read."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    table = doc.add_table(rows=1, cols=1)
+    table.style = "Table Grid"
+    cell = table.rows[0].cells[0]
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), REP_BOX_FILL)
+    cell._tc.get_or_add_tcPr().append(shading)
+    cell.paragraphs[0].add_run(heading).bold = True
+    for note in notes:
+        cell.add_paragraph(f"• {note}")
+
+
+def _markdown(
+    doc: Any, brief: BriefResult, lines: list[str], labels: dict[str, str], images: Sequence[Path] = ()
+) -> None:
+    """The brief's Markdown lines as .docx; the risks and the plan as tables, each followed by its chart."""
+    from docx.shared import Cm
+
+    bw = Wording("brief", brief.language)
+    risk_heading, plan_heading = bw("heading.risks"), bw("heading.plan")
     in_risks = in_plan = False
-    risk_heading = {"zh": "风险清单", "en": "Risk checklist"}[brief.language]
-    plan_heading = {"zh": "里程碑计划", "en": "Milestone plan"}[brief.language]
-    for line in brief.text.splitlines():
+    for line in lines:
         stripped = line.strip()
         if not stripped:
             continue
@@ -159,11 +228,8 @@ def _write_docx(brief: BriefResult, path: Path, images: Sequence[Path] = ()) -> 
             continue  # rendered as a table instead
         if stripped.startswith(("- ", "* ")):
             doc.add_paragraph(stripped[2:], style="List Bullet")
-        elif stripped.startswith("|"):
-            doc.add_paragraph(stripped)
         else:
             doc.add_paragraph(stripped)
-    doc.save(str(path))
 
 
 def _risk_table(doc: object, brief: BriefResult, labels: dict[str, str]) -> None:
@@ -200,14 +266,20 @@ def _plan_table(doc: object, brief: BriefResult, labels: dict[str, str]) -> None
         row[4].text = "\n".join(phase.vendor_tasks)
 
 
-def export_brief(brief: BriefResult, fmt: Format, path: Path, images: Sequence[Path] = ()) -> Path:
-    """Write the brief as `fmt`; a .docx gets `images` (the risk heat map, then the milestone chart) after
-    their tables."""
+def export_brief(
+    brief: BriefResult, fmt: Format, path: Path, images: Sequence[Path] = (), card_only: bool = False
+) -> Path:
+    """Write the brief (or, with `card_only`, its prep card alone) as `fmt` to `path`, atomically.
+
+    A .docx gets `images` (the risk heat map, then the milestone chart) after their tables."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "docx":
-        return write_atomic(path, lambda tmp: _write_docx(brief, tmp, images))
-    content = brief_to_markdown(brief) if fmt == "md" else brief_to_json(brief)
+        return write_atomic(path, lambda tmp: _write_docx(brief, tmp, card_only, images))
+    if card_only:
+        content = card_to_markdown(brief) if fmt == "md" else card_to_json(brief)
+    else:
+        content = brief_to_markdown(brief) if fmt == "md" else brief_to_json(brief)
 
     def write_text(tmp: Path) -> None:
         tmp.write_text(content, encoding="utf-8")

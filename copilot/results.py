@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from copilot.corpus.models import Source
 from copilot.vocabulary import Language, Owner, RiskCategory
@@ -53,6 +54,10 @@ class SkillResult(Model):
     citations: list[Citation] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    rep_notes: list[str] = Field(
+        default_factory=list,
+        description="for the rep only, never said or sent to the buyer: what not to claim, unverified facts, coaching",
+    )
 
 
 # -- explain --------------------------------------------------------------------------------------
@@ -64,11 +69,14 @@ class TermHandling(Model):
 
 
 class ExplainResult(SkillResult):
+    """A story in four beats (today, what changes, proof, what it means), each of complete sentences."""
+
     skill: Literal["explain"] = "explain"
-    today: str
-    cost_today: str
-    what_changes: str
-    proof: str
+    today: str = Field(description="who does what today and what it costs (the deal's own pains and numbers)")
+    cost_today: str = Field(default="", description="kept for older readers: the cost is part of `today` now")
+    what_changes: str = Field(description="the mechanism in plain words for this scenario and chain type")
+    proof: str = Field(description="the closest case with a measured outcome")
+    what_it_means: str = Field(default="", description="what it means for the buyer, tied to a deal goal")
     terms: list[TermHandling] = Field(default_factory=list)
 
 
@@ -136,17 +144,64 @@ class PlanResult(SkillResult):
 
 
 # -- fit ------------------------------------------------------------------------------------------
+BY_CODE: JsonDict = {"by_code": True}
+"""A field decided by code, never the model's to write (copilot.llm.draft leaves it out of the draft)."""
+FitQuestionKey = Literal[
+    "shared_state",
+    "multiple_writers",
+    "trusted_operator",
+    "writers_known",
+    "trust_gap",
+    "third_party_verification",
+    "high_frequency",
+    "large_files",
+    "single_issuer",
+]
+Answer = Literal["yes", "no", "unknown"]
+Architecture = Literal["consortium", "public", "shared_database", "database"]
+
+
+class FitQuestion(Model):
+    """One question of the decision flow, answered from the deal's own sentences."""
+
+    key: FitQuestionKey
+    question: str
+    answer: Answer
+    evidence: str | None = Field(default=None, description="the deal's sentence the answer rests on")
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    discovery: str | None = Field(default=None, description="for an unknown answer: what the rep should ask")
+    changes: str | None = Field(default=None, description="for an unknown answer: how the verdict would change")
+
+
 class FitResult(SkillResult):
+    """The verdict, reasons and alternative are the model's to narrate in LLM mode; the fields marked
+    `by_code` (the answered questions, the architecture, the weighed counterpoints, the one-line verdict)
+    are decided by code and copied from the offline result."""
+
     skill: Literal["fit"] = "fit"
     verdict: Literal["fit", "partial", "not_fit"]
     reasons: list[str]
     alternative: str | None = None
+    questions: list[FitQuestion] = Field(default_factory=list, json_schema_extra=BY_CODE)
+    architecture: Architecture | None = Field(default=None, json_schema_extra=BY_CODE)
+    architecture_text: str | None = Field(default=None, json_schema_extra=BY_CODE)
+    counterpoints: list[str] = Field(
+        default_factory=list,
+        description="arguments against the verdict, each stated with why it does not decide",
+        json_schema_extra=BY_CODE,
+    )
+    one_line: str = Field(
+        default="", description="the verdict in one line (for the brief's card)", json_schema_extra=BY_CODE
+    )
 
 
 # -- objection ------------------------------------------------------------------------------------
 class ObjectionResult(SkillResult):
     skill: Literal["objection"] = "objection"
     objection: str
+    concern_class: str = Field(default="", description="one key of the concern taxonomy (prompts/taxonomy)")
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0, description="how sure the classification is")
+    unsure: bool = Field(default=False, description="too unsure to name one concern: a clarifying question is asked")
     concern: str
     response: str
     proof: list[str] = Field(description="ids of the documents that back the response")
@@ -182,8 +237,35 @@ class TalkingPoint(Model):
     proof: list[str]
 
 
+class CardHighlight(Model):
+    point: str = Field(description="the point in the buyer's terms, one or two complete sentences")
+    proof: str = Field(description="what backs it, marked as cited, the vendor's own, or inferred")
+    proof_kind: Literal["cited", "vendor", "inferred"] = "cited"
+    sources: list[str] = Field(default_factory=list, description="ids of the cited documents")
+
+
+class CardRisk(Model):
+    risk: str
+    mitigation: str = Field(description="one line")
+    risk_id: str = ""
+
+
+class PrepCard(Model):
+    """The one-page prep card a rep carries into the meeting; the rest of the brief is its appendix."""
+
+    stage: str = ""
+    goal: str
+    highlights: list[CardHighlight] = Field(default_factory=list, max_length=3)
+    top_risks: list[CardRisk] = Field(default_factory=list, max_length=3)
+    questions: list[str] = Field(default_factory=list, max_length=3)
+    next_step: str
+    fit_line: str = Field(default="", description="the fit verdict in one line")
+    rep_notes: list[str] = Field(default_factory=list, description="for the rep only, never for the buyer")
+
+
 class BriefResult(SkillResult):
     skill: Literal["brief"] = "brief"
+    card: PrepCard | None = None
     customer: str
     opening: str
     talking_points: list[TalkingPoint]

@@ -65,7 +65,7 @@ def unexplained_terms(story: str, kb: KnowledgeBase, explained: Iterable[str]) -
 
 
 def check_jargon(result: ExplainResult, kb: KnowledgeBase) -> list[str]:
-    story = "\n".join([result.today, result.cost_today, result.what_changes, result.proof])
+    story = "\n".join([result.today, result.cost_today, result.what_changes, result.proof, result.what_it_means])
     explained = {t.doc_id for t in result.terms if t.handling == "explained" and t.plain.strip()}
     return [f"jargon {term!r} is left unexplained" for term in unexplained_terms(story, kb, explained)]
 

@@ -43,7 +43,7 @@ ADVERSARIAL_KINDS: tuple[str, ...] = AdversarialKind.__args__  # type: ignore[at
 # Upper bounds on a result's Markdown, in characters: a runaway answer (an LLM that loops, an echo of an
 # oversized input) is a failure even when everything in it is true. A case can set its own.
 DEFAULT_MAX_CHARS: dict[str, int] = {
-    "fit": 4000,
+    "fit": 8000,
     "explain": 8000,
     "objection": 5000,
     "ask": 6000,
@@ -313,5 +313,8 @@ def default_dataset(suite: str) -> Path:
         "retrieval": "retrieval.jsonl",
         "understanding": "understanding",
         "negotiation": "negotiations.yaml",
+        "fit": "fit_deals.yaml",
+        "roleplay": "roleplay/cases.yaml",
+        "recap": "recap_notes.yaml",
     }
     return datasets_dir() / names[suite]

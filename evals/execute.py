@@ -26,7 +26,7 @@ from copilot.results import (
     RisksResult,
     SkillResult,
 )
-from evals import deal_metrics, metrics
+from evals import card_metrics, deal_metrics, metrics
 from evals.cases import DEFAULT_MAX_CHARS, AdversarialCase, SkillCase
 from evals.judge import Judge
 from evals.models import (
@@ -194,6 +194,10 @@ def expectation_metrics(skill: str, result: SkillResult, case: SkillCase, engine
         out.append(metrics.fit_verdict(fit.verdict, expect.fit, skill))
     if story is not None:
         out.append(metrics.jargon_leakage(story, engine.kb, expect.jargon, skill))
+    if isinstance(result, BriefResult):
+        out += card_metrics.brief_metrics(result, case.deal, case_copilot(engine, case).vendor)
+    elif isinstance(result, ExplainResult):
+        out += card_metrics.explain_metrics(result)
     return out + deal_understanding_metrics(skill, result, case, engine)
 
 

@@ -72,7 +72,7 @@ def numeric_faithfulness(output: str, sources: Sequence[str], skill: str | None 
 
 
 def story_text(result: ExplainResult) -> str:
-    return "\n".join([result.today, result.cost_today, result.what_changes, result.proof])
+    return "\n".join([result.today, result.cost_today, result.what_changes, result.proof, result.what_it_means])
 
 
 def jargon_leakage(

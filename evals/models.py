@@ -11,8 +11,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Suite = Literal["skills", "adversarial", "retrieval", "understanding", "negotiation"]
-SUITES: tuple[Suite, ...] = ("skills", "adversarial", "retrieval", "understanding", "negotiation")
+Suite = Literal["skills", "adversarial", "retrieval", "understanding", "negotiation", "fit", "roleplay", "recap"]
+SUITES: tuple[Suite, ...] = (
+    "skills",
+    "adversarial",
+    "retrieval",
+    "understanding",
+    "negotiation",
+    "fit",
+    "roleplay",
+    "recap",
+)
 CaseStatus = Literal["pass", "fail", "error"]
 
 
@@ -142,5 +151,7 @@ class RunSummary(Record):
     cache_hits: int = 0
     modes: dict[str, int] = Field(default_factory=dict)
     judge: JudgeSummary = Field(default_factory=JudgeSummary)
-    slices: dict[str, dict[str, float]] = Field(default_factory=dict, description="retrieval metrics by slice")
+    slices: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="retrieval or fit metrics by slice (language, hard-case tag…)"
+    )
     wall_time_s: float = 0.0

@@ -141,15 +141,16 @@ def _summary_section(summary: RunSummary) -> str:
         items = "".join(f"<li>{_e(m)}</li>" for m in summary.judge.failure_messages)
         out += f"<p>Judge failures:</p><ul>{items}</ul>"
     if summary.slices:
+        columns = [c for c in next(iter(summary.slices.values())) if c != "n"]
+        heads = "".join(f"<th>{_e({'recall@5': 'recall@5', 'mrr@10': 'MRR@10'}.get(c, c))}</th>" for c in columns)
         rows_html = "".join(
-            f'<tr><td>{_e(n)}</td><td class="num">{int(r["n"])}</td><td class="num">{r["recall@5"]:.3f}</td>'
-            f'<td class="num">{r["mrr@10"]:.3f}</td></tr>'
+            f'<tr><td>{_e(n)}</td><td class="num">{int(r["n"])}</td>'
+            + "".join(f'<td class="num">{r.get(c, 0.0):.3f}</td>' for c in columns)
+            + "</tr>"
             for n, r in summary.slices.items()
         )
-        out += (
-            "<h2>Retrieval by slice</h2><table><tr><th>slice</th><th>n</th><th>recall@5</th><th>MRR@10</th></tr>"
-            f"{rows_html}</table>"
-        )
+        title = "Retrieval by slice" if summary.suite == "retrieval" else "By slice"
+        out += f"<h2>{title}</h2><table><tr><th>slice</th><th>n</th>{heads}</tr>{rows_html}</table>"
     return out
 
 

@@ -39,7 +39,9 @@ from copilot.knowledge import KnowledgeBase
 from copilot.settings import Settings
 from evals.cases import dataset_sha256, default_dataset, load_adversarial_cases, load_skill_cases
 from evals.execute import Engine, run_adversarial_case, run_retrieval_case, run_skill_case
+from evals.fit_suite import load_fit_cases, run_fit_case
 from evals.judge import Judge
+from evals.meeting import MEETING_LOADERS, meeting_runner
 from evals.models import CaseResult, RunSummary, Suite
 from evals.recording import RecordingKnowledgeBase
 from evals.report import render_report
@@ -200,6 +202,10 @@ def load_suite(config: RunConfig) -> list[Any]:
         from evals.negotiation import load_negotiation_cases
 
         cases = load_negotiation_cases(path)
+    elif config.suite == "fit":
+        cases = load_fit_cases(path)
+    elif config.suite in MEETING_LOADERS:
+        cases = MEETING_LOADERS[config.suite](path)
     else:
         cases = load_gold(path)
     return list(cases[: config.limit] if config.limit else cases)
@@ -216,6 +222,10 @@ def _runner(config: RunConfig, engine: Engine) -> Callable[[Any, int], CaseResul
         from evals.negotiation import run_negotiation_case
 
         return lambda case, index: run_negotiation_case(engine, case, index)
+    if config.suite == "fit":
+        return lambda case, index: run_fit_case(engine, case, index)
+    if config.suite in MEETING_LOADERS:
+        return meeting_runner(config.suite, config.dataset_path, engine)
     return lambda case, index: run_retrieval_case(engine, case, index)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evals.fit_suite import fit_slices
 from evals.metrics import latency_summary
 from evals.models import SUITES, CaseResult, JudgeSummary, MetricSummary, Record, RunSummary
 
@@ -116,7 +117,7 @@ def summarise(results: list[CaseResult], manifest: dict[str, Any], run_id: str, 
         cache_hits=sum(r.cache_hits for r in results),
         modes=dict(sorted(modes.items())),
         judge=judge_summary(results),
-        slices=retrieval_slices(results),
+        slices=retrieval_slices(results) or fit_slices(results),
         wall_time_s=round(wall_time_s, 2),
     )
 
@@ -143,9 +144,12 @@ def summary_markdown(summary: RunSummary, results: list[CaseResult]) -> str:
         lines += ["", f"Judge: {summary.judge.judged} judged, overall {overall}; {summary.judge.failures} failures"]
         lines += [f"- judge failure: {m}" for m in summary.judge.failure_messages]
     if summary.slices:
-        lines += ["", "| slice | n | recall@5 | MRR@10 |", "|---|---:|---:|---:|"]
+        columns = [c for c in next(iter(summary.slices.values())) if c != "n"]
+        heads = [{"recall@5": "recall@5", "mrr@10": "MRR@10"}.get(c, c) for c in columns]
+        lines += ["", f"| slice | n | {' | '.join(heads)} |", "|---|---:|" + "---:|" * len(columns)]
         for name, row in summary.slices.items():
-            lines.append(f"| {name} | {int(row['n'])} | {row['recall@5']:.3f} | {row['mrr@10']:.3f} |")
+            values = " | ".join(f"{row.get(c, 0.0):.3f}" for c in columns)
+            lines.append(f"| {name} | {int(row['n'])} | {values} |")
     failing = [r for r in results if r.status != "pass"]
     if failing:
         lines += ["", "## Failing cases", ""]

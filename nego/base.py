@@ -155,3 +155,25 @@ def _deal(
         return deal_from_data(data, "command line")
     except DealError as exc:
         fail(str(exc))
+
+
+def open_copilot(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None = None) -> Any:
+    """The copilot for a skill command (`--provider`, `--lang`, `--vendor` applied), or a one-line error."""
+    from copilot.core import Copilot
+    from copilot.index.store import IndexUnavailableError
+    from copilot.knowledge import KnowledgeError
+    from copilot.vendor import VendorError
+    from copilot.vocabulary import LANGUAGES
+
+    _check_choice("lang", lang, LANGUAGES)
+    settings = load_settings(config)
+    if vendor is not None:
+        settings = settings.model_copy(update={"vendor_file": vendor})
+    if provider is not None:
+        allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
+        _check_choice("provider", provider, allowed)
+        settings = settings.model_copy(update={"provider": provider})
+    try:
+        return Copilot.open(settings)
+    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
+        fail(str(exc))

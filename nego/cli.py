@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 import typer
 
-from copilot.settings import Settings
 from copilot.vocabulary import DOC_TYPES, LANGUAGES, REGIONS, SCENARIOS
 from nego.base import (
     AudienceOpt,
@@ -39,6 +38,7 @@ from nego.base import (
     eval_app,
     fail,
     load_settings,
+    open_copilot,
     open_store,
 )
 from nego.output import emit, finish, print_notices, show_event, stream_result
@@ -156,26 +156,6 @@ def eval_retrieval(
         typer.echo(format_table(report))
 
 
-def _copilot(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None = None) -> Any:
-    from copilot.core import Copilot
-    from copilot.index.store import IndexUnavailableError
-    from copilot.knowledge import KnowledgeError
-    from copilot.vendor import VendorError
-
-    _check_choice("lang", lang, LANGUAGES)
-    settings = load_settings(config)
-    if vendor is not None:
-        settings = settings.model_copy(update={"vendor_file": vendor})
-    if provider is not None:
-        allowed = Settings.model_fields["provider"].annotation.__args__  # type: ignore[union-attr]
-        _check_choice("provider", provider, allowed)
-        settings = settings.model_copy(update={"provider": provider})
-    try:
-        return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
-        fail(str(exc))
-
-
 ChoicesOpt = Annotated[
     bool, typer.Option("--explain-choices", help="Show each sentence's relevance to the deal and why (stderr).")
 ]
@@ -221,7 +201,7 @@ def ask(
     if _blank(question):
         fail("the question is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, required=False)
-    _show(_copilot(config, provider, lang, vendor), lambda c: c.ask(question, deal, lang), as_json)
+    _show(open_copilot(config, provider, lang, vendor), lambda c: c.ask(question, deal, lang), as_json)
 
 
 @app.command()
@@ -247,7 +227,11 @@ def explain(
         fail("the text to explain is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
     _show(
-        _copilot(config, provider, lang, vendor), lambda c: c.explain(deal, text, lang), as_json, deal, explain_choices
+        open_copilot(config, provider, lang, vendor),
+        lambda c: c.explain(deal, text, lang),
+        as_json,
+        deal,
+        explain_choices,
     )
 
 
@@ -270,7 +254,7 @@ def risks(
 ) -> None:
     """A risk checklist: likelihood and impact, mitigation, owner, warning signals, evidence."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang, vendor), lambda c: c.risks(deal, lang), as_json, deal, explain_choices)
+    _show(open_copilot(config, provider, lang, vendor), lambda c: c.risks(deal, lang), as_json, deal, explain_choices)
 
 
 @app.command()
@@ -294,7 +278,11 @@ def plan(
     """Phased milestones with KPIs (the buyer's own numbers where given) and tasks on both sides."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
     _show(
-        _copilot(config, provider, lang, vendor), lambda c: c.plan(deal, horizon, lang), as_json, deal, explain_choices
+        open_copilot(config, provider, lang, vendor),
+        lambda c: c.plan(deal, horizon, lang),
+        as_json,
+        deal,
+        explain_choices,
     )
 
 
@@ -317,7 +305,7 @@ def fit(
 ) -> None:
     """Does this problem need a blockchain at all? A verdict, reasons, and what to offer instead."""
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    _show(_copilot(config, provider, lang, vendor), lambda c: c.fit(deal, lang), as_json, deal, explain_choices)
+    _show(open_copilot(config, provider, lang, vendor), lambda c: c.fit(deal, lang), as_json, deal, explain_choices)
 
 
 @app.command()
@@ -339,7 +327,7 @@ def objection(
         fail("the objection is empty (or only blanks and invisible characters)")
     deal = _deal(deal_file, scenario, customer, region)
     _show(
-        _copilot(config, provider, lang, vendor),
+        open_copilot(config, provider, lang, vendor),
         lambda c: c.objection(deal, text, lang),
         as_json,
         deal,
@@ -360,6 +348,7 @@ def brief(
     fmt: Annotated[str, typer.Option("--format", help="md, docx or json.")] = "md",
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (required for docx).")] = None,
     horizon: HorizonOpt = None,
+    card: Annotated[bool, typer.Option("--card", help="The one-page prep card alone (md or json).")] = False,
     lang: LangOpt = None,
     provider: ProviderOpt = None,
     vendor: VendorOpt = None,
@@ -367,24 +356,26 @@ def brief(
     explain_choices: ChoicesOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """A meeting brief: opening, talking points, story, demo, objections, risks, plan, questions, next steps."""
-    from copilot.export import FORMATS, brief_to_json, export_brief
+    """A meeting brief: the one-page prep card, then its appendices (story, demo, objections, risks, plan…)."""
+    from copilot.export import FORMATS, brief_to_json, card_to_json, card_to_markdown, export_brief
 
     _check_choice("format", fmt, FORMATS)
     if fmt == "docx" and out is None:
         fail("--format docx needs -o FILE")
     deal = _deal(deal_file, scenario, customer, region, pain, goal, audience, stage)
-    copilot = _copilot(config, provider, lang, vendor)
+    copilot = open_copilot(config, provider, lang, vendor)
     result = copilot.brief(deal, lang, horizon)
     _choices(copilot, result, deal, explain_choices)
     for notice in result.notices:
         typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
     if out is not None:
         try:
-            export_brief(result, fmt, out)  # type: ignore[arg-type]
+            export_brief(result, fmt, out, card_only=card)  # type: ignore[arg-type]
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror}")
         typer.echo(f"wrote {out}")
+    elif card:
+        typer.echo(card_to_json(result) if as_json or fmt == "json" else card_to_markdown(result))
     elif as_json or fmt == "json":
         typer.echo(brief_to_json(result))
     else:
@@ -406,7 +397,7 @@ def chat(
     from copilot.core import ChatTurn
 
     deal = _deal(deal_file, scenario, customer, region)
-    copilot = _copilot(config, provider, lang, vendor)
+    copilot = open_copilot(config, provider, lang, vendor)
     history: list[ChatTurn] = []
     interactive = sys.stdin.isatty()
     while True:
@@ -439,6 +430,7 @@ def chat(
 
 from nego import deal_cli as _deal_cli  # noqa: E402,F401  (registers `nego deal check`)
 from nego import eval_cli as _eval_cli  # noqa: E402,F401  (registers `nego eval run|compare|…`)
+from nego import meeting_cli as _meeting_cli  # noqa: E402,F401  (registers `nego roleplay`, `recap`, `deal versions…`)
 from nego import negotiate_cli as _negotiate_cli  # noqa: E402,F401  (registers `nego negotiate`)
 from nego import ui_cli as _ui_cli  # noqa: E402,F401  (registers `nego ui`)
 

@@ -36,6 +36,8 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
     if dataset is None:
         return
     from evals.cases import DatasetError, load_adversarial_cases, load_skill_cases
+    from evals.fit_suite import load_fit_cases
+    from evals.meeting import MEETING_LOADERS
     from evals.negotiation import load_negotiation_cases
     from evals.retrieval import DatasetError as GoldDatasetError
     from evals.retrieval import load_gold
@@ -45,9 +47,11 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
         "skills": load_skill_cases,
         "adversarial": load_adversarial_cases,
         "retrieval": load_gold,
+        "fit": load_fit_cases,
         "understanding": load_understanding_cases,
         "negotiation": load_negotiation_cases,
     }
+    loaders |= MEETING_LOADERS
     try:
         loaders[suite](dataset)
     except (DatasetError, GoldDatasetError) as exc:
@@ -57,7 +61,10 @@ def _check_dataset(suite: str, dataset: Path | None) -> None:
 @eval_app.command("run")
 def eval_run(
     suite: Annotated[
-        str, typer.Option("--suite", help="skills, adversarial, retrieval, understanding or negotiation.")
+        str,
+        typer.Option(
+            "--suite", help="A suite: skills, adversarial, retrieval, understanding, negotiation, fit, roleplay, recap."
+        ),
     ],
     provider: Annotated[
         str, typer.Option("--provider", help="offline, or a configured provider for the copilot's model.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -13,35 +13,11 @@ from nego.base import (
     LangOpt,
     ProviderOpt,
     VendorOpt,
-    _check_choice,
     _deal,
     app,
-    fail,
-    load_settings,
+    open_copilot,
 )
 from nego.output import emit
-
-
-def _open(config: Path | None, provider: str | None, lang: str | None, vendor: Path | None) -> Any:
-    """The copilot for this command (as the skill commands open it), or a one-line error."""
-    from copilot.core import Copilot
-    from copilot.index.store import IndexUnavailableError
-    from copilot.knowledge import KnowledgeError
-    from copilot.settings import Settings
-    from copilot.vendor import VendorError
-    from copilot.vocabulary import LANGUAGES
-
-    _check_choice("lang", lang, LANGUAGES)
-    settings = load_settings(config)
-    if vendor is not None:
-        settings = settings.model_copy(update={"vendor_file": vendor})
-    if provider is not None:
-        _check_choice("provider", provider, Settings.model_fields["provider"].annotation.__args__)  # type: ignore[union-attr]
-        settings = settings.model_copy(update={"provider": provider})
-    try:
-        return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
-        fail(str(exc))
 
 
 @app.command()
@@ -59,7 +35,7 @@ def negotiate(
     Exits 1 (with what to add, and an example) when the deal has no negotiation section.
     """
     deal = _deal(deal_file, None)
-    result = _open(config, provider, lang, vendor).negotiate(deal, lang)
+    result = open_copilot(config, provider, lang, vendor).negotiate(deal, lang)
     emit(result, as_json)
     if not result.has_negotiation:
         raise typer.Exit(1)

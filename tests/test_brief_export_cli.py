@@ -58,8 +58,9 @@ def test_exports(copilot: Copilot, tmp_path: Path) -> None:
     document = Docx(str(docx))
     texts = [p.text for p in document.paragraphs]
     assert any("会议简报" in t for t in texts)
-    assert len(document.tables) == 2  # the risk checklist and the milestone plan
-    assert document.tables[0].rows[1].cells[0].text == brief.risks.items[0].risk
+    assert len(document.tables) == 3  # the rep-notes box on the card, the risk checklist, the milestone plan
+    assert document.tables[0].rows[0].cells[0].text.startswith("⚠ 仅供销售参考")
+    assert document.tables[1].rows[1].cells[0].text == brief.risks.items[0].risk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.docx", "brief.json", "brief.md"]  # no temp files
 
 

@@ -190,3 +190,11 @@ def test_plan_names_the_product_its_own_proof_and_the_gaps(zh: Any) -> None:
     assert any(vendor.product in line for line in plan.shaping)
     assert any("供应商自述" in line and vendor.references[0].customer in line for line in plan.shaping)
     assert all(g.need in "".join(plan.shaping) for g in reading.vendor_gaps)
+
+
+def test_brief_next_step_names_the_budget(kb: KnowledgeBase) -> None:
+    from copilot.core import Copilot
+    from copilot.settings import Settings
+
+    brief = Copilot(Settings(), kb).brief(deal_from_data(EN))
+    assert "EUR 2m" in brief.next_steps[0]

@@ -269,7 +269,10 @@ FIT_DEAL = {
         "Regulators audit us and we cannot prove who changed a record",
     ],
     "goals": ["Give regulators tamper-evident batch records"],
+    "constraints": ["No single company is accepted by all of them to run a central database"],
 }
+# Without saying whether one party could run it for all, the same deal is a partial fit (issue 17's decision flow).
+PARTIAL_DEAL = {k: v for k, v in FIT_DEAL.items() if k != "constraints"}
 NOT_FIT_DEAL = {
     "customer": "Acme Ltd",
     "scenario": "e_invoice",
@@ -287,25 +290,32 @@ NOT_FIT_DEAL_ZH = {
     "pains": ["公司内部的费用报销审批库太慢，只有我们财务部自己录入和使用，不涉及任何合作方"],
     "goals": ["报销审批更快"],
 }
-PARTIAL_DEAL = {
+# Streaming high-frequency sensor readings is a practical stopper: not a fit, whatever else the deal says.
+HIGH_FREQUENCY_DEAL = {
     "customer": "GridCo",
     "scenario": "energy_carbon",
     "region": "eu",
     "language": "en",
     "pains": [
         "Our suppliers and partners reconcile meter data by hand every month",
-        "We also want to stream high-frequency sensor readings",
+        "We must stream thousands of sensor readings per second with millisecond latency",
     ],
     "goals": ["Share verified monthly totals with partners"],
 }
 
 
 @pytest.mark.parametrize(
-    ("data", "verdict"),
-    [(FIT_DEAL, "fit"), (NOT_FIT_DEAL, "not_fit"), (NOT_FIT_DEAL_ZH, "not_fit"), (PARTIAL_DEAL, "partial")],
-    ids=["fit", "not_fit", "not_fit_zh", "partial"],
+    ("data", "verdict", "risk"),
+    [
+        (FIT_DEAL, "fit", None),
+        (NOT_FIT_DEAL, "not_fit", "risk-wrong-tool-single-writer"),
+        (NOT_FIT_DEAL_ZH, "not_fit", "risk-wrong-tool-single-writer"),
+        (HIGH_FREQUENCY_DEAL, "not_fit", "risk-wrong-tool-high-frequency-private-data"),
+        (PARTIAL_DEAL, "partial", "risk-wrong-tool-trusted-central-operator"),
+    ],
+    ids=["fit", "not_fit", "not_fit_zh", "high_frequency", "partial"],
 )
-def test_fit_verdicts(kb: KnowledgeBase, data: dict[str, Any], verdict: str) -> None:
+def test_fit_verdicts(kb: KnowledgeBase, data: dict[str, Any], verdict: str, risk: str | None) -> None:
     deal = deal_from_data(data)
     g, result = _run(kb, "fit", deal)
     assert result.verdict == verdict
@@ -314,11 +324,10 @@ def test_fit_verdicts(kb: KnowledgeBase, data: dict[str, Any], verdict: str) -> 
     if verdict == "not_fit":
         assert result.alternative == playbook.fit.alternative.get(deal.lang)
         assert result.alternative in result.text
-        assert any(c.doc_id == "risk-wrong-tool-single-writer" for c in result.citations)
     else:
         assert result.alternative is None
-    if verdict == "partial":
-        assert any(c.doc_id == "risk-wrong-tool-high-frequency-private-data" for c in result.citations)
+    if risk is not None:
+        assert any(c.doc_id == risk for c in result.citations)
 
 
 def test_fit_honest_in_blockchain_scenario(kb: KnowledgeBase) -> None:

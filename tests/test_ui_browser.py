@@ -100,7 +100,7 @@ def test_brief_tab_generates_a_brief_with_both_charts_and_a_docx(page: Any, tmp_
         arg=deal.customer,
     )
     page.click("#brief-generate")
-    page.locator("#brief-text").get_by_text(f"会议简报：{deal.customer}").wait_for()
+    page.locator("#brief-card").get_by_text(f"一页纸准备卡：{deal.customer}").wait_for()
     page.locator("#risk-heatmap .js-plotly-plot").wait_for()
     page.locator("#milestone-gantt .js-plotly-plot").wait_for()
     assert page.locator("#risk-heatmap .scatterlayer .point").count() >= 3  # one point per risk
@@ -117,7 +117,7 @@ def test_brief_tab_generates_a_brief_with_both_charts_and_a_docx(page: Any, tmp_
     assert f"会议简报：{deal.customer}" in text and "风险清单" in text
     assert document.tables, "the risks and the plan are tables in the .docx"
 
-    page.locator("#brief-text").scroll_into_view_if_needed()
+    page.locator("#brief-card").scroll_into_view_if_needed()
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "ui-brief.png"), full_page=False)
     shutil.copy(target, ARTIFACTS / "ui-brief.docx")

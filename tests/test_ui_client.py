@@ -133,8 +133,10 @@ def test_model_output_is_never_raw_html(client: Client) -> None:
 def test_brief_with_charts_and_downloads(client: Client) -> None:
     deal = deal_for("traceability", "zh")
     out = client.predict(**deal_fields(deal), horizon_months=12, api_name="/brief")
-    text, heatmap, gantt, md, docx, js, _notices = out[:7]
-    assert text.startswith("# 会议简报") and deal.customer in text
+    card, rep_notes, text, heatmap, gantt, md, docx, js, _notices = out[:9]
+    assert card.startswith("## 一页纸准备卡") and deal.customer in card
+    assert "仅供销售参考" not in card and "仅供销售参考" in rep_notes  # the rep's notes in their own box
+    assert text.startswith("## 开场") and "## 风险清单" in text  # the appendices, collapsed under the card
 
     brief = BriefResult.model_validate_json(httpx.get(update_value(js)["url"]).text)
     assert brief.customer == deal.customer and brief.language == "zh"

@@ -27,6 +27,8 @@ from ui.guard import HideApiInfoFromStrangers
 from ui.knowledge import build_knowledge_tab, status_md
 from ui.labels import Labels, ui_text
 from ui.negotiate_tab import build_negotiate_tab
+from ui.recap_tab import build_recap_tab
+from ui.roleplay_tab import build_roleplay_tab
 from ui.settings_tab import build_settings_tab
 
 TITLE = "谈判助手 Negotiation Copilot"
@@ -76,6 +78,10 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 build_brief_tab(ctx, chat.form, labels)
             with gr.Tab(t("tab.negotiate"), id="negotiate", elem_id="tab-negotiate") as negotiate_tab:
                 build_negotiate_tab(ctx)
+            with gr.Tab(t("tab.practice"), id="practice", elem_id="tab-practice") as practice_tab:
+                build_roleplay_tab(ctx)
+            with gr.Tab(t("tab.recap"), id="recap", elem_id="tab-recap") as recap_tab:
+                recap_notes = build_recap_tab(ctx)
             with gr.Tab(t("tab.kb"), id="kb", elem_id="tab-kb") as kb_tab:
                 kb = build_knowledge_tab(ctx, labels)
             with gr.Tab(t("tab.evals"), id="evals", elem_id="tab-evals", visible=False) as evals_tab:
@@ -86,6 +92,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             (chat_tab, "tab.chat"),
             (brief_tab, "tab.brief"),
             (negotiate_tab, "tab.negotiate"),
+            (practice_tab, "tab.practice"),
+            (recap_tab, "tab.recap"),
             (kb_tab, "tab.kb"),
             (evals_tab, "tab.evals"),
             (settings_tab, "tab.settings"),
@@ -108,14 +116,13 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         note_outputs = [tabs, kb.note_box, kb.note_text, kb.note_result]
         chat.save_rest.click(rest_to_note, [chat.rest, ui_lang], note_outputs, api_visibility="private")
 
-        def rest_to_recap(rest: str, lang: str) -> tuple[Any, ...]:
-            """Meeting notes go to the recap; until it is in the product, to a note (and the user is told)."""
-            tab, box, text, note = rest_to_note(rest, lang)
-            if isinstance(text, str):
-                note = "ℹ " + ui_text(lang, "chat.recap_unavailable")
-            return tab, box, text, note
+        def rest_to_recap(rest: str) -> tuple[Any, ...]:
+            """Meeting notes pasted into the chat go to the Recap tab's notes."""
+            if not (rest or "").strip():
+                return gr.skip(), gr.skip()
+            return gr.Tabs(selected="recap"), rest
 
-        chat.use_rest.click(rest_to_recap, [chat.rest, ui_lang], note_outputs, api_visibility="private")
+        chat.use_rest.click(rest_to_recap, [chat.rest], [tabs, recap_notes], api_visibility="private")
 
         def on_load(request: gr.Request) -> tuple[Any, ...]:
             return chat.conversations(request), ctx.mode_badge(), status_md(ctx), harness_md(ctx)

@@ -15,6 +15,10 @@ from copilot.export import FORMATS, export_brief
 from copilot.export_pdf import PdfError, export_card_pdf, html_to_png
 from copilot.knowledge import KnowledgeError
 from copilot.results import BriefResult, Notice
+from copilot.skills.brief import appendices
+from copilot.skills.card import render_card
+from copilot.skills.notes import rep_notes_block
+from copilot.wording import Wording
 from ui.charts import milestone_gantt, risk_heatmap
 from ui.context import AppContext
 from ui.deal_form import DealForm, deal_form, form_values, read_form, values_from_deal
@@ -46,14 +50,28 @@ def load_deal_file(path: str | None) -> tuple[str, Deal | None]:
     return f"已载入 / Loaded {safe_md(name)}", deal
 
 
+def brief_parts(brief: BriefResult) -> tuple[str, str, str]:
+    """(card, rep notes box, appendices) as Markdown: the card first, the rep's notes apart, the rest collapsed."""
+    if brief.card is None:
+        return "", "", brief.text
+    card = render_card(brief.card, brief.language, brief.customer, notes=False)
+    heading = Wording("card", brief.language)("heading.rep_notes")
+    notes = rep_notes_block(brief.card.rep_notes, heading) if brief.card.rep_notes else ""
+    body = "\n\n".join(f"## {title}\n{text}" for title, text in appendices(brief))
+    return card, notes, body
+
+
 def brief_outputs(ctx: AppContext, brief: BriefResult, notices: list[Notice] | None = None) -> tuple[Any, ...]:
-    """Markdown, the two figures, the three download paths (md, docx, json), notices, and the brief (kept for
-    the printed exports, `printed_exports`, which follow)."""
+    """The card, the rep's notes, the appendices (Markdown), the two figures, the three download paths (md,
+    docx, json), notices, and the brief (kept for the printed exports, `printed_exports`, which follow)."""
     folder = ctx.new_files_dir()
     stem = export_name(brief.customer)
     paths = [str(export_brief(brief, fmt, folder / f"{stem}.{fmt}")) for fmt in FORMATS]
+    card, rep_notes, body = brief_parts(brief)
     return (
-        safe_md(brief.text),
+        safe_md(card),
+        safe_md(rep_notes),
+        safe_md(body),
         risk_heatmap(brief.risks),
         milestone_gantt(brief.plan),
         *[gr.DownloadButton(value=p, interactive=True) for p in paths],
@@ -120,11 +138,14 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm, labels: Labels) -> Non
                 download_pdf = labels.reg(
                     gr.DownloadButton(t("brief.pdf"), interactive=False, elem_id="download-pdf"), label="brief.pdf"
                 )
+            card_md = labels.reg(gr.Markdown(t("brief.placeholder"), elem_id="brief-card"), value="brief.placeholder")
+            rep_notes = gr.Markdown("", elem_id="brief-rep-notes", elem_classes=["rep-notes"])
             heatmap = labels.reg(gr.Plot(label=t("brief.heatmap"), elem_id="risk-heatmap"), label="brief.heatmap")
             gantt = labels.reg(gr.Plot(label=t("brief.gantt"), elem_id="milestone-gantt"), label="brief.gantt")
-            brief_md = labels.reg(
-                gr.Markdown(t("brief.placeholder"), elem_id="brief-text", max_height=900), value="brief.placeholder"
-            )
+            with labels.reg(
+                gr.Accordion(t("brief.appendices"), open=False, elem_id="brief-appendices"), label="brief.appendices"
+            ):
+                brief_md = gr.Markdown("", elem_id="brief-text", max_height=900)
 
     inputs = form.components()
     kept = gr.State(None)
@@ -156,12 +177,12 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm, labels: Labels) -> Non
         )
         lang = language if language in ("zh", "en") else labels.lang
         if not (pains or "").strip():  # an empty form asks for the minimum instead of a generic brief
-            return (*[gr.skip()] * 6, ui_text(lang, "brief.empty"), None)
+            return (*[gr.skip()] * 8, ui_text(lang, "brief.empty"), None)
         try:
             reading = read_form(values, ui_lang=lang)
             result = ctx.copilot.brief(reading.deal, horizon_months=int(horizon_months))
         except (DealError, KnowledgeError) as exc:
-            return (*[gr.skip()] * 6, ui_text(lang, "brief.deal_problem") + " " + safe_md(str(exc)), None)
+            return (*[gr.skip()] * 8, ui_text(lang, "brief.deal_problem") + " " + safe_md(str(exc)), None)
         return brief_outputs(ctx, result, reading.notices)
 
     def printed(result: BriefResult | None) -> tuple[Any, ...]:
@@ -170,7 +191,7 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm, labels: Labels) -> Non
     generate.click(
         brief,
         [*inputs, horizon],
-        [brief_md, heatmap, gantt, download_md, download_docx, download_json, notices, kept],
+        [card_md, rep_notes, brief_md, heatmap, gantt, download_md, download_docx, download_json, notices, kept],
         api_name="brief",
         concurrency_id="copilot",
     ).then(printed, [kept], [download_docx, download_pdf, notices], api_name="brief_printed", concurrency_id="copilot")

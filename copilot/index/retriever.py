@@ -81,7 +81,8 @@ class Retriever:
         self._vectors: dict[str, np.ndarray] = {}
         self._all_vectors = False
         self._tokens: OrderedDict[str, list[str]] = OrderedDict()
-        self._fetched: OrderedDict[str, tuple[ChunkRow, np.ndarray | None]] = OrderedDict()
+        self._fetched: OrderedDict[str, ChunkRow] = OrderedDict()
+        self._lean_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.refresh()
 
     def refresh(self) -> None:
@@ -94,6 +95,7 @@ class Retriever:
         self._all_vectors = False
         with self._lock:
             self._fetched = OrderedDict()
+            self._lean_vectors = OrderedDict()
         self._row_tokens = [] if self.lean else [frozenset(r.tokens) for r in rows]
         self._position = {r.chunk_id: i for i, r in enumerate(rows)}
         self._doc_chunks: dict[str, list[int]] = {}
@@ -182,40 +184,51 @@ class Retriever:
             self._vectors.update(fetched)
             self._all_vectors = True
 
-    def _passages(self, positions: list[int]) -> dict[int, tuple[ChunkRow, np.ndarray | None]]:
-        """Full rows and stored vectors of `positions` (lean mode): from the bounded cache, else one store call."""
-        out: dict[int, tuple[ChunkRow, np.ndarray | None]] = {}
+    def _cached(self, cache: OrderedDict[str, Any], positions: list[int]) -> tuple[dict[int, Any], list[int]]:
+        """What `cache` holds for `positions` (moved to the recent end), and the positions it lacks."""
+        found: dict[int, Any] = {}
         missing: list[int] = []
         with self._lock:
             for i in positions:
-                item = self._fetched.get(self.rows[i].chunk_id)
-                if item is None:
+                value = cache.get(self.rows[i].chunk_id)
+                if value is None:
                     missing.append(i)
                 else:
-                    self._fetched.move_to_end(self.rows[i].chunk_id)
-                    out[i] = item
+                    cache.move_to_end(self.rows[i].chunk_id)
+                    found[i] = value
+        return found, missing
+
+    def _keep(self, cache: OrderedDict[str, Any], values: dict[str, Any]) -> None:
+        with self._lock:
+            cache.update(values)
+            while len(cache) > FETCHED_CACHE:
+                cache.popitem(last=False)
+
+    def _rows_of(self, positions: list[int], with_vectors: bool = False) -> dict[int, ChunkRow]:
+        """Full rows of `positions` (lean mode): from the bounded cache, else one store call (which also
+        brings their stored vectors when `with_vectors`: a best-passage look-up needs both)."""
+        found, missing = self._cached(self._fetched, positions)
         if missing:
-            fetched = self.store.passages([self.rows[i].chunk_id for i in missing])
-            with self._lock:
-                for i in missing:
-                    item = fetched.get(self.rows[i].chunk_id)
-                    if item is not None:
-                        out[i] = self._fetched[self.rows[i].chunk_id] = item
-                while len(self._fetched) > FETCHED_CACHE:
-                    self._fetched.popitem(last=False)
-        return out
+            ids = [self.rows[i].chunk_id for i in missing]
+            fetched = self.store.passages(ids, vectors=with_vectors)
+            self._keep(self._fetched, {cid: row for cid, (row, _) in fetched.items()})
+            self._keep(self._lean_vectors, {cid: v for cid, (_, v) in fetched.items() if v is not None})
+            found |= {i: fetched[self.rows[i].chunk_id][0] for i in missing if self.rows[i].chunk_id in fetched}
+        return found
 
     def _full(self, i: int) -> ChunkRow:
         """Row `i` with its text, titles, sources and tokens."""
         if not self.lean:
             return self.rows[i]
-        item = self._passages([i]).get(i)
-        return item[0] if item is not None else self.rows[i]
+        return self._rows_of([i]).get(i, self.rows[i])
 
     def _stored_vectors(self, positions: list[int]) -> dict[str, np.ndarray]:
         """Stored vectors, holding at least those of `positions` that the store has."""
         if self.lean:
-            return {row.chunk_id: vector for row, vector in self._passages(positions).values() if vector is not None}
+            found, absent = self._cached(self._lean_vectors, positions)
+            fetched = self.store.vectors([self.rows[i].chunk_id for i in absent]) if absent else {}
+            self._keep(self._lean_vectors, fetched)
+            return {self.rows[i].chunk_id: v for i, v in found.items()} | fetched
         self.load_vectors()
         if not self._all_vectors:
             with self._lock:
@@ -331,7 +344,7 @@ class Retriever:
             )
             picked += [(index, score) for index in best[:per_doc]]
         if self.lean:
-            self._passages([i for i, _ in picked])  # the hits' passages in one store call
+            self._rows_of([i for i, _ in picked])  # the hits' passages in one store call
         return [Hit.of(self._full(i), score, dense_by.get(i), sparse_by.get(i)) for i, score in picked]
 
     def _doc_order(self, ranked: list[_Scored]) -> list[str]:
@@ -359,6 +372,8 @@ class Retriever:
         positions = self._candidates(doc_id, lang, strict=False)
         if not positions:
             return None
+        if self.lean:
+            self._rows_of(positions, with_vectors=True)  # rows (tokens) and vectors of the document: one call
         query = query.strip()[:MAX_QUERY_CHARS] or self._full(positions[0]).title_en
         vectors = self._stored_vectors(positions)
         query_vector = self.store.embedder.encode([query])[0]

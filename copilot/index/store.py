@@ -436,16 +436,17 @@ class ChunkStore:
                 tokens = [sys.intern(t) for t in row.tokens]
                 yield lean(row), tokens
 
-    def passages(self, chunk_ids: Sequence[str]) -> dict[str, tuple[ChunkRow, np.ndarray | None]]:
-        """Full rows and stored vectors of the given passages, in one round trip."""
+    def passages(self, chunk_ids: Sequence[str], vectors: bool = True) -> dict[str, tuple[ChunkRow, np.ndarray | None]]:
+        """Full rows (and stored vectors, unless `vectors` is False) of the given passages, in one round trip."""
         if not chunk_ids:
             return {}
+        include = ["documents", "metadatas", "embeddings"] if vectors else ["documents", "metadatas"]
         with self._reading():
-            got = self.collection.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
-        vectors = got.get("embeddings")
+            got = self.collection.get(ids=list(chunk_ids), include=include)
+        stored = got.get("embeddings") if vectors else None
         out: dict[str, tuple[ChunkRow, np.ndarray | None]] = {}
         for n, (cid, text, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"], strict=True)):
-            vector = np.asarray(vectors[n], dtype=np.float32) if vectors is not None and len(vectors) > n else None
+            vector = np.asarray(stored[n], dtype=np.float32) if stored is not None and len(stored) > n else None
             out[cid] = (ChunkRow.from_chroma(cid, text or "", dict(meta or {})), vector)
         return out
 

@@ -49,6 +49,11 @@ def _by_code(info: FieldInfo) -> bool:
     return isinstance(extra, dict) and extra.get("by_code") is True
 
 
+def by_code_fields(result_cls: type[SkillResult]) -> tuple[str, ...]:
+    """The fields of `result_cls` decided by code: in LLM mode the runner copies them from the offline result."""
+    return tuple(name for name, info in result_cls.model_fields.items() if _by_code(info))
+
+
 @cache
 def draft_model(result_cls: type[SkillResult]) -> type[BaseModel]:
     """The pydantic model the LLM is asked to produce for `result_cls`."""

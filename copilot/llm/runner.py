@@ -55,7 +55,7 @@ from pydantic import BaseModel
 
 from copilot.grounding import Grounding
 from copilot.llm.budget import PromptTooLargeError, build_messages, fit_prompt
-from copilot.llm.draft import draft_model, draft_schema_json, result_from_draft, schema_hint
+from copilot.llm.draft import by_code_fields, draft_model, draft_schema_json, result_from_draft, schema_hint
 from copilot.llm.errors import LLMError, StreamCutError
 from copilot.llm.failures import Failure, classify, describe_for_log, fallback_message, known_secrets, safe_error
 from copilot.llm.streaming import PreviewSink, stream_structured
@@ -244,26 +244,22 @@ def _reply_text(raw: Any, draft: BaseModel) -> str:
     return text if isinstance(text, str) and text else draft.model_dump_json()
 
 
-_CORRECTION = {
-    "zh": "上面实时显示的草稿{why}，已替换为下方的回答。",
-    "en": "The draft streamed above {why}; it has been replaced by the answer below.",
-}
-_WHY = {
-    "validation": {"zh": "未通过校验（引用、数字或语言）", "en": "failed the checks (citations, figures or language)"},
-    "failure": {"zh": "没有完整送达", "en": "did not arrive complete"},
-}
+CORRECTION_REASONS = ("validation", "failure")
 
 
 def correction_notice(lang: str, why: str) -> Notice:
-    """The visible correction when streamed text is replaced: `why` is "validation" or "failure"."""
-    lang = "zh" if lang == "zh" else "en"
-    return Notice(kind="validation", message=_CORRECTION[lang].format(why=_WHY[why][lang]))
+    """The visible correction when streamed text is replaced: `why` is "validation" or "failure"
+    (wording: prompts/offline/<lang>/streaming.yaml)."""
+    from copilot.wording import wording
+
+    say = wording("streaming", "zh" if lang == "zh" else "en")
+    return Notice(kind="validation", message=say("correction", why=say(f"why.{why}")))
 
 
 def is_correction(notice: Notice) -> bool:
     """Whether `notice` is the one saying streamed text was replaced."""
     return notice.kind == "validation" and any(
-        notice.message == correction_notice(lang, why).message for lang in ("zh", "en") for why in _WHY
+        notice.message == correction_notice(lang, why).message for lang in ("zh", "en") for why in CORRECTION_REASONS
     )
 
 
@@ -354,6 +350,14 @@ def run_llm_skill(
         meter.record(_message_texts(sent), raw, _reply_text(raw, draft))
         result, problems = result_from_draft(result_cls, outgoing.restore(draft), lang=lang, cite=cite)
         if result is not None:
+            decided = {name: getattr(offline_result, name) for name in by_code_fields(result_cls)}
+            if any(decided.values()):  # the code's fields quote cited passages: their citations come along
+                known = {c.chunk_id for c in result.citations}
+                decided["citations"] = [
+                    *result.citations,
+                    *(c for c in offline_result.citations if c.chunk_id not in known),
+                ]
+            result = result.model_copy(update=decided)
             result = result.model_copy(update={"text": render(result)})
             problems += validate_fn(result)
             if not problems:

@@ -18,6 +18,7 @@ that does not fit the draft raises like langchain's own parsers do.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,12 @@ from copilot.llm.errors import StreamCutError
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
     from langchain_core.messages import BaseMessage
+
+# Streaming a json_schema answer, langchain-openai dumps the SDK's final `ParsedChatCompletion`, whose `parsed`
+# is typed None but holds the draft: pydantic warns on every streamed answer. The draft is parsed here anyway.
+warnings.filterwarnings(
+    "ignore", message=r"Pydantic serializer warnings", category=UserWarning, module=r"pydantic\.main"
+)
 
 PreviewSink = Callable[[str], None]
 """Receives the whole preview so far each time it grows (or changes: a retried stream starts again)."""

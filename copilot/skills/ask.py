@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from copilot.corpus.models import GlossaryEntry
 from copilot.deal import Deal
@@ -25,9 +29,11 @@ from copilot.grounding import Grounding
 from copilot.index.models import Hit, SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import AskResult, Citation, Notice
+from copilot.skills.ask_figures import contradiction
 from copilot.skills.passages import Cited, clean_sentences, end_sentence, similarity, squash
-from copilot.text.numbers import Figure, find_figures, same_value
+from copilot.text.numbers import find_figures
 from copilot.text.segment import tokenize
+from copilot.wording import Wording
 
 STRONG_DENSE = 0.40
 MIN_DENSE = 0.215
@@ -47,97 +53,40 @@ ADVICE_PENALTY = 0.25
 SECTION_BONUS = 0.15
 RANK_BONUS = (0.1, 0.05, 0.0)
 
-_ADVICE_HEADINGS = frozenset(
-    {
-        "谈判中怎么用",
-        "How to use this in a conversation",
-        "何时不要提",
-        "When not to bring it up",
-        "对高管这样说",
-        "Say it to an executive",
-        "演示脚本",
-        "Demo script",
-    }
-)
+_DATA = Path(__file__).resolve().parent / "data" / "ask.yaml"
 _ABBREVIATION_END = re.compile(r"(?:\b[A-Z]|\bArt|\bNo|\be\.g|\bi\.e|\bvs|\bMr|\bSt|\bCo|\bInc|\bLtd)\.$")
-_ANSWER_PREFIX = re.compile(r"^(?:答|回应|A|Answer)\s*[：:]\s*")
 _TERMINAL = re.compile(r"[。！.!；;]")
-_DEFINITION = re.compile(
-    r"什么是|是什么|什么叫|啥是|是指|的意思|含义|\bwhat (is|are|does)\b|\bwhat's\b|\bdefine\b|\bmeaning\b", re.I
-)
-_WHY = re.compile(r"为什么|为何|原因|怎么失败|怎么成功|\bwhy\b|\breasons?\b|\bfail", re.I)
-_QUANTITY = re.compile(
-    r"多少|几[天秒个家张年月次倍]|多久|多长|多大|数量|金额|规模|\bhow (many|much|long|fast|big)\b", re.I
-)
-# The fact sections of a case or policy, by what the question asks (see the corpus templates).
-_FACT_SECTIONS = {
-    ("case", "why"): {"zh": "成败原因", "en": "Why it worked or failed"},
-    ("case", "other"): {"zh": "量化成果", "en": "Measured outcomes"},
-    ("policy", "why"): {"zh": "对交易的影响", "en": "What it means for a deal"},
-    ("policy", "other"): {"zh": "关键条款", "en": "Key articles"},
-}
-
-_T = {
-    "zh": {
-        "title": "问答",
-        "question": "问题",
-        "answer": "回答",
-        "sources": "来源",
-        "nothing": "知识库里没有关于这个问题的资料，我不做猜测。可以换个问法，或者把相关资料补充进知识库。",
-        "correction": "知识库的说法不同：问题里说的是「{figure}」，而资料记载的是：{sentence}",
-        "legal": (
-            "需要说明：知识库只能提供上面这些公开资料，不能给出法律上的确定结论；"
-            "是否合法合规，须由贵方的法律顾问结合具体情况确认。"
-        ),
-    },
-    "en": {
-        "title": "Q&A",
-        "question": "Question",
-        "answer": "Answer",
-        "sources": "Sources",
-        "nothing": (
-            "The knowledge base has nothing on this, so I will not guess. Try asking another way, or add "
-            "material on it to the knowledge base."
-        ),
-        "correction": (
-            'The knowledge base says otherwise: the question says "{figure}", but the source records: {sentence}'
-        ),
-        "legal": (
-            "Please note: the knowledge base can only point to the published material above; it cannot give legal "
-            "certainty, and your counsel must confirm whether this is lawful and compliant in your specific case."
-        ),
-    },
-}
-
 _LEGAL_EN_TOPIC = re.compile(r"\b(legal|legally|lawful|compliant|compliance|admissible|enforceable|binding)\b", re.I)
 _LEGAL_EN_CERTAIN = re.compile(
     r"\b(for sure|guarantee[sd]?|definitely|certainly|certain|absolutely|fully|completely|100%|no risk)\b|"
     r"\b(is|are) (it|this|that|they) (legal|lawful|compliant)\b",
     re.I,
 )
-_LEGAL_ZH = re.compile(
-    r"(保证|确保|一定|肯定|绝对|完全|百分之百|100%|稳)[^，。？?！!]{0,6}(合规|合法|有效|没有?法律风险|没问题)|"
-    r"(合规|合法)(吗|么|嘛|不)|有没有法律风险"
-)
 
-# Units a figure is stated in, so a figure in the question is compared with figures on the same scale.
-_UNITS: dict[str, tuple[str, ...]] = {
-    "second": ("秒", "second", "seconds", "sec", "secs", "s"),
-    "minute": ("分钟", "minute", "minutes", "min", "mins"),
-    "hour": ("小时", "hour", "hours", "hrs", "h"),
-    "day": ("天", "日", "个工作日", "工作日", "day", "days"),
-    "week": ("周", "星期", "week", "weeks"),
-    "month": ("个月", "month", "months"),
-    "year": ("年", "year", "years"),
-    "percent": ("%", "％", "percent", "per cent"),
-    "usd": ("美元", "$", "us$", "usd", "dollars"),
-    "cny": ("元", "人民币", "rmb", "yuan", "cny", "¥"),
-    "eur": ("欧元", "€", "eur", "euro", "euros"),
-    "aud": ("澳元", "a$", "aud"),
-}
-_UNIT_OF = {alias: unit for unit, aliases in _UNITS.items() for alias in aliases}
-_ZH_UNIT_CHARS = sorted((a for a in _UNIT_OF if not a.isascii()), key=len, reverse=True)
-_PREFIX_UNITS = ("us$", "a$", "$", "€", "¥", "rmb", "usd", "eur", "aud", "cny")
+
+@dataclass(frozen=True)
+class _Data:
+    """The skill's data file: corpus headings, question patterns (zh and en)."""
+
+    advice_headings: frozenset[str]
+    fact_sections: dict[tuple[str, str], dict[str, str]]
+    alias_prefixes: tuple[str, ...]
+    patterns: dict[str, re.Pattern[str]]
+
+
+@cache
+def _data() -> _Data:
+    raw = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    return _Data(
+        advice_headings=frozenset(raw["advice_headings"]),
+        fact_sections={(kind, intent): v for kind, by in raw["fact_sections"].items() for intent, v in by.items()},
+        alias_prefixes=tuple(raw["alias_prefixes"]),
+        patterns={k: re.compile(v, re.I) for k, v in raw["patterns"].items()},
+    )
+
+
+def words(lang: str) -> Wording:
+    return Wording("ask", lang)
 
 
 @dataclass(frozen=True)
@@ -172,57 +121,9 @@ def _rank_score(hit: Hit, tokens: set[str], named: set[str]) -> float:
 
 
 def asks_legal_certainty(question: str) -> bool:
-    if _LEGAL_ZH.search(question):
+    if _data().patterns["legal_zh"].search(question):
         return True
     return bool(_LEGAL_EN_TOPIC.search(question) and _LEGAL_EN_CERTAIN.search(question))
-
-
-def _unit(text: str, fig: Figure) -> tuple[str, int, int] | None:
-    """The unit a figure is stated in ("2.2秒", "7 days", "US$85m", "33%"), normalised across languages.
-
-    Returns the unit and the span (start, end) of the figure with its unit as written.
-    """
-    before = text[: fig.start].rstrip().lower()
-    end = fig.start + len(fig.text)
-    for prefix in _PREFIX_UNITS:
-        if before.endswith(prefix):
-            return _UNIT_OF[prefix], len(before) - len(prefix), end
-    after = text[end:]
-    gap = len(after) - len(after.lstrip())
-    after = after.lstrip()
-    for alias in _ZH_UNIT_CHARS:
-        if after.startswith(alias):
-            return _UNIT_OF[alias], fig.start, end + gap + len(alias)
-    match = re.match(r"(per cent|%|[A-Za-z]+)", after)
-    if match:
-        word = match.group(1).lower()
-        span_end = end + gap + len(match.group(1))
-        if word in _UNIT_OF:
-            return _UNIT_OF[word], fig.start, span_end
-        return (word[:-1] if word.endswith("s") and len(word) > 3 else word), fig.start, span_end
-    if after[:1] and not after[:1].isspace() and after[:1] not in "，。？?！!、,.;；:：)）":
-        return after[:1], fig.start, end + gap + 1
-    return None
-
-
-def _contradiction(question: str, sentences: list[_Sentence]) -> tuple[str, _Sentence] | None:
-    """A figure the question states that the cited passages give differently on the same scale."""
-    for fig in find_figures(question):
-        claimed = _unit(question, fig)
-        if claimed is None:
-            continue
-        unit, start, end = claimed
-        stated = []
-        for sentence in sentences:
-            for other in find_figures(sentence.text):
-                found = _unit(sentence.text, other)
-                if found is not None and found[0] == unit and other.value > 0:
-                    stated.append((sentence, other))
-        if not stated or any(same_value(other.value, fig.value) for _, other in stated):
-            continue
-        best = max(stated, key=lambda pair: pair[0].score)[0]
-        return question[start:end].strip(), best
-    return None
 
 
 def _passages_for(
@@ -249,9 +150,9 @@ def _passages_for(
             lead.update(squash(sentence) for sentence in clean_sentences(plain))
             out.append(definition)
     out.append(passage)
-    if passage.heading in _ADVICE_HEADINGS and hit.type in ("case", "policy"):
-        intent = "why" if _WHY.search(question) else "other"
-        facts = c.g.passage(hit.doc_id, _FACT_SECTIONS[(hit.type, intent)][lang])
+    if passage.heading in _data().advice_headings and hit.type in ("case", "policy"):
+        intent = "why" if _data().patterns["why"].search(question) else "other"
+        facts = c.g.passage(hit.doc_id, _data().fact_sections[(hit.type, intent)][lang])
         if facts is not None and facts.language == lang:
             out.append(facts)
     return out
@@ -297,10 +198,10 @@ def passage_sentences(text: str, lang: str, heading: str = "") -> list[tuple[str
         if stripped.startswith("#"):
             heading = stripped.lstrip("#").strip()
             continue
-        if not stripped or stripped.startswith(("别名：", "Aliases:")):
+        if not stripped or stripped.startswith(_data().alias_prefixes):
             continue
         for index, sentence in enumerate(_merge_abbreviations(clean_sentences(stripped))):
-            sentence = _ANSWER_PREFIX.sub("", sentence).strip()
+            sentence = _data().patterns["answer_prefix"].sub("", sentence).strip()
             fragment = index > 0 and lang == "en" and not sentence[:1].isupper() and sentence[:1] not in "\"“'"
             if (
                 len(sentence) < MIN_SENTENCE_CHARS[lang]
@@ -324,11 +225,11 @@ def _sentences(
     asked for) are ranked first.
     """
     tokens = _content_tokens(question)
-    quantity = bool(_QUANTITY.search(question))
-    intent = "why" if _WHY.search(question) else "other"
-    wanted = {_FACT_SECTIONS[(kind, intent)][lang] for kind in ("case", "policy")}
+    quantity = bool(_data().patterns["quantity"].search(question))
+    intent = "why" if _data().patterns["why"].search(question) else "other"
+    wanted = {_data().fact_sections[(kind, intent)][lang] for kind in ("case", "policy")}
     if quantity:
-        wanted.add(_FACT_SECTIONS[("case", "other")][lang])
+        wanted.add(_data().fact_sections[("case", "other")][lang])
     per_passage = [passage_sentences(hit.text, lang, hit.heading) for _, hit in passages]
     flat = [sentence for kept in per_passage for _, sentence in kept]
     sims = similarity(kb, [question], flat)[0] if flat else []
@@ -338,7 +239,7 @@ def _sentences(
         for heading, sentence in kept:
             shared = len(tokens & set(tokenize(sentence))) / len(tokens) if tokens else 0.0
             score = float(sims[n]) + 0.2 * shared
-            score -= ADVICE_PENALTY if heading in _ADVICE_HEADINGS else 0.0
+            score -= ADVICE_PENALTY if heading in _data().advice_headings else 0.0
             score += LEAD_BONUS if squash(sentence) in lead else 0.0
             score += FIGURE_BONUS if quantity and find_figures(sentence) else 0.0
             score += SECTION_BONUS if heading in wanted else 0.0
@@ -397,19 +298,19 @@ def _select(sentences: list[_Sentence], exclude: _Sentence | None, quantity: boo
 
 def render_ask(result: AskResult) -> str:
     lang = result.language
-    t = _T[lang]
+    t = words(lang)
     sep = "：" if lang == "zh" else ": "
     quoted = f"「{result.question}」" if lang == "zh" else f"“{result.question}”"
-    parts = [f"# {t['title']}", f"**{t['question']}**{sep}{quoted}", f"## {t['answer']}\n{result.answer}"]
+    parts = [f"# {t('title')}", f"**{t('question')}**{sep}{quoted}", f"## {t('answer')}\n{result.answer}"]
     if result.citations:
         lines = "\n".join(f"- [{i}] {c.title}" for i, c in enumerate(result.citations, 1))
-        parts.append(f"## {t['sources']}\n{lines}")
+        parts.append(f"## {t('sources')}\n{lines}")
     return "\n\n".join(parts) + "\n"
 
 
 def ask_offline(kb: KnowledgeBase, g: Grounding, question: str, lang: str, deal: Deal | None = None) -> AskResult:
     """Answer `question` from the knowledge base, or say plainly that it holds nothing on it."""
-    t = _T[lang]
+    t = words(lang)
     c = Cited(g)
     tokens = _content_tokens(question)
     relevant = [h for h in _candidates(g, question, deal) if is_relevant(h, tokens)]
@@ -418,17 +319,17 @@ def ask_offline(kb: KnowledgeBase, g: Grounding, question: str, lang: str, deal:
     legal = asks_legal_certainty(question)
 
     if not relevant:
-        answer = t["nothing"] + (("" if lang == "zh" else " ") + t["legal"] if legal else "")
+        answer = t("nothing") + (("" if lang == "zh" else " ") + t("legal") if legal else "")
         result = AskResult(
             language=lang,  # type: ignore[arg-type]
             question=question,
             answer=answer,
             found=False,
-            notices=[Notice(kind="no_knowledge", message=t["nothing"])],
+            notices=[Notice(kind="no_knowledge", message=t("nothing"))],
         )
         return result.model_copy(update={"text": render_ask(result)})
 
-    definitional = bool(_DEFINITION.search(question))
+    definitional = bool(_data().patterns["definition"].search(question))
     passages: list[tuple[int, Hit]] = []
     lead: set[str] = set()
     for rank, hit in enumerate(relevant[:MAX_PASSAGES]):
@@ -436,8 +337,8 @@ def ask_offline(kb: KnowledgeBase, g: Grounding, question: str, lang: str, deal:
             if all(p.chunk_id != passage.chunk_id for _, p in passages):
                 passages.append((rank, passage))
     scored = _sentences(kb, question, passages, lang, lead)
-    correction = _contradiction(question, scored)
-    chosen = _select(scored, correction[1] if correction else None, bool(_QUANTITY.search(question)))
+    correction = contradiction(question, scored)
+    chosen = _select(scored, correction[1] if correction else None, bool(_data().patterns["quantity"].search(question)))
 
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
@@ -453,7 +354,7 @@ def ask_offline(kb: KnowledgeBase, g: Grounding, question: str, lang: str, deal:
     if correction is not None:
         figure, sentence = correction
         quote = end_sentence(sentence.text, lang)
-        pieces.append(t["correction"].format(figure=figure, sentence=quote) + glue + marker(sentence.hit))
+        pieces.append(t("correction", figure=figure, sentence=quote) + glue + marker(sentence.hit))
     for s in chosen:
         pieces.append(end_sentence(s.text, lang) + glue + marker(s.hit))
     if not pieces:  # relevant passages without a usable sentence: quote the best passage's opening
@@ -461,7 +362,7 @@ def ask_offline(kb: KnowledgeBase, g: Grounding, question: str, lang: str, deal:
         pieces.append(end_sentence(first.text.strip().splitlines()[-1], lang) + glue + marker(first))
     answer = (" " if lang == "en" else "").join(pieces)
     if legal:
-        answer += ("" if lang == "zh" else " ") + t["legal"]
+        answer += ("" if lang == "zh" else " ") + t("legal")
 
     result = AskResult(
         language=lang,  # type: ignore[arg-type]

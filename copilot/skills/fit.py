@@ -1,246 +1,234 @@
 """Does this problem need a blockchain? An honest, offline verdict from the deal's own words.
 
-Signals are keyword sets in Chinese and English, matched in the deal's text
-(customer, industry, audience, pains, goals, systems, constraints):
+The verdict follows an explicit decision flow (copilot.skills.fit_questions): nine questions, each
+answered yes / no / unknown from a sentence of the deal (by meaning: the shared text classifier),
+then a rule turns the answers into fit | partial | not_fit and an architecture. An unknown answer
+becomes a discovery question for the rep, with how the verdict would change.
 
-    for   M  several parties write shared records   (供应商, 上下游, 银行, 联盟, 跨部门, partners, banks…)
-          T  a trust gap: disputes, reconciliation, fakes, double claims (对账, 纠纷, 篡改, 重复报销, dispute…)
-          P  tamper evidence, audit or proof owed to a third party (存证, 审计, 监管, evidence, audit…)
-    against
-          S  one organisation writing for itself (内部, 单一部门, 我们自己, internal, only we…); a "for"
-             keyword negated in the text ("no partners", "不涉及供应商") counts here, not as M
-          H  high-frequency private data or real-time trading latency (高频, 毫秒, high-frequency…)
-          N  no need to share (不需要共享, no need to share…)
-          R  wanted for PR or as a concept (宣传, 概念, 蹭热点, hype, PR…)
-    criteria  G / B: the deal's words overlap a good_fit / poor_fit line of the scenario playbook
-
-    score = 2M + 2T + P + G - 2S - 2H - 2N - 2R - B   (each signal counts once, 0 or 1)
-
-    not_fit  when neither M nor T is present (one party, no trust gap: a database will do, whatever the
-             scenario is called), or score <= 0
-    fit      when M and T are present, no "against" signal is, and score >= 4
-    partial  otherwise
-
-Reasons quote the deal's words and the playbook's fit criteria; partial and
-not_fit verdicts also cite the matching "wrong tool" risks and the ASX CHESS
-case; a not_fit verdict offers the playbook's alternative.
+Reasons never contradict the verdict: they are the answers the verdict rests on, quoted from the
+deal, and the scenario playbook's fit criteria the deal resembles (by sentence embeddings). A
+playbook "poor fit" case resembling a fit or partial deal is not hidden: it is stated as a
+counterpoint and weighed against the answers. Partial and not_fit verdicts cite the matching
+"wrong tool" risks and the ASX CHESS case; a not_fit verdict offers the playbook's alternative.
+Every sentence shown comes from prompts/offline/<lang>/fit.yaml (copilot.wording).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
-from copilot.corpus.models import Bilingual, PlaybookEntry, RiskEntry
+import numpy as np
+
+from copilot.corpus.models import Bilingual, RiskEntry
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
-from copilot.results import FitResult
+from copilot.results import Answer, FitQuestion, FitQuestionKey, FitResult, SkillResult
+from copilot.skills.fit_questions import (
+    CLASSIFIER,
+    FIT_NEEDS,
+    QUESTION_KEYS,
+    Verdict,
+    answer_all,
+    answers_of,
+    architecture_for,
+    contradictions,
+    deal_sentences,
+    decide,
+    firing,
+    if_answered,
+)
 from copilot.skills.passages import Cited, sources_section
 from copilot.text.segment import tokenize
-from copilot.vocabulary import Language
+from copilot.wording import Wording
 
 ASX_CASE = "case-asx-chess"
-TRUSTED_OPERATOR_RISK = "risk-wrong-tool-trusted-central-operator"
-Verdict = Literal["fit", "partial", "not_fit"]
-
-_FOR = {
-    "M": (
-        "供应商|上下游|多家|银行|联盟|跨部门|部门之间|各部门|跨机构|机构之间|各机构|合作方|合作伙伴|各方|多方|经销商|"
-        "物流商|承运人|货代|保险公司|保险|二级供应商|生态|交易对手|出口客户|二手|同业|信用证|提单",
-        r"partners?|suppliers?|banks?|consortium|counterpart(?:y|ies)|departments?|institutions?|insurers?|"
-        r"carriers?|forwarders?|shippers?|ecosystem|several parties|multiple parties|other firms|distributors?|"
-        r"dealers?|growers?|logistics firms?|export customers?|resale buyers?|tier-\w+ suppliers?|agencies|"
-        r"insurance|letters? of credit|letter-of-credit|bills? of lading",
-    ),
-    "T": (
-        "对账|纠纷|争议|篡改|造假|伪造|重复报销|一票多报|虚报|真伪|假货|对不上|推诿|不信任|互不信任|无法核实|"
-        "重复计算|重复核验|保函|易出错|被篡改|不愿共享|不愿意共享|查不清|说不清|无法证明",
-        r"disputes?|reconcil\w*|tamper\w*|fakes?|counterfeits?|double[- ]?count\w*|claimed twice|"
-        r"duplicates?|fraud\w*|forg(?:ed|ery)|alter(?:ed)?|never match|don't match|do not match|mismatch\w*|"
-        r"cannot verify|can't verify|distrust|errors? are common|letters? of indemnity|will not share|won't share|"
-        r"refuse to share|reluctant to share|cannot tell|can't tell|cannot prove|can't prove|"
-        r"repeats? (?:KYC|checks|verification)",
-    ),
-    "P": (
-        "存证|审计|证据|监管|证明|核验|核实|质证|合规|鉴真|举证",
-        r"evidence|audit\w*|regulators?|regulatory|proof|prove|verify|verification|authenticity|compliance|"
-        r"court|certificates?",
-    ),
+CRITERION_SIMILARITY = 0.6
+"""A deal sentence this close (cosine) to a playbook fit criterion makes the criterion a reason."""
+_RISK_FOR: dict[tuple[FitQuestionKey, Answer], str] = {
+    ("multiple_writers", "no"): "risk-wrong-tool-single-writer",
+    ("single_issuer", "yes"): "risk-wrong-tool-single-writer",
+    ("shared_state", "no"): "risk-wrong-tool-no-tamper-evidence-need",
+    ("trust_gap", "no"): "risk-wrong-tool-no-tamper-evidence-need",
+    ("trust_gap", "unknown"): "risk-wrong-tool-no-tamper-evidence-need",
+    ("trusted_operator", "yes"): "risk-wrong-tool-trusted-central-operator",
+    ("trusted_operator", "unknown"): "risk-wrong-tool-trusted-central-operator",
+    ("high_frequency", "yes"): "risk-wrong-tool-high-frequency-private-data",
+    ("large_files", "yes"): "risk-wrong-tool-high-frequency-private-data",
 }
-_AGAINST = {
-    "S": (
-        "内部|单一部门|单一机构|我们自己|只有我们|自己用|一家公司|自营|本部门|仅限内部|公司内部",
-        r"internal(?:ly)?|in-house|single team|single department|one company|only we|only us|our own|ourselves|"
-        r"one team|one department|single organi[sz]ation|one organi[sz]ation",
-    ),
-    "H": (
-        "高频|毫秒|实时交易|实时行情|低延迟|传感器读数|每秒上万",
-        r"high[- ]frequency|milliseconds?|low[- ]latency|real[- ]time trading|tick data|sensor readings",
-    ),
-    "N": (
-        "不需要共享|无需共享|不共享|不对外|无需对外|不需要对外",
-        r"no need to share|not shared|don't need to share|do not need to share|no one else needs|nobody else needs",
-    ),
-    "R": (
-        "宣传(?!部)|概念(?!验证)|蹭热点|噱头|炒作|为了营销|用于营销|新闻稿|形象工程",
-        r"hype|PR|press release|buzz|buzzword|for marketing|marketing (?:gimmick|stunt|story|purposes)|"
-        r"just a concept|as a concept|showcase",
-    ),
-}
-_NEGATION_ZH = re.compile(r"(?:没有|无需|不需要|不涉及|并无|无任何|无其他|无外部|不用)[^，。；,.;]{0,4}$")
-_NEGATION_EN = re.compile(r"\b(?:no|not|without|never|none|nor)\b(?!\s+more\b)(?:\W+\w+){0,2}\W*$", re.IGNORECASE)
-
-_WRONG_TOOL_FOR = {
-    "S": "risk-wrong-tool-single-writer",
-    "H": "risk-wrong-tool-high-frequency-private-data",
-    "N": "risk-wrong-tool-no-tamper-evidence-need",
-    "R": "risk-wrong-tool-marketing-driven",
-}
-
-_VERDICT: dict[str, dict[str, str]] = {
-    "zh": {
-        "fit": "结论：适合用区块链",
-        "partial": "结论：部分适合，先确认关键前提",
-        "not_fit": "结论：不适合，建议用更简单的方案",
-    },
-    "en": {
-        "fit": "Verdict: a good fit for blockchain",
-        "partial": "Verdict: a partial fit; confirm the key conditions first",
-        "not_fit": "Verdict: not a fit; a simpler solution will do",
-    },
-}
-_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "## 区块链适用性判断：{customer}",
-        "reasons": "### 理由",
-        "M": "多方参与：客户提到{words}，记录需要由互不隶属的多家机构共同写入。",
-        "T": "存在信任缺口：客户提到{words}，各方之间有对账、纠纷或真伪问题。",
-        "P": "需要向第三方证明：客户提到{words}，记录要经得起审计、监管或法庭的检验。",
-        "S": "只有一方写入：客户提到{words}，数据由一家机构自己录入、自己使用。",
-        "H": "高频私密数据：客户提到{words}，这类数据不适合上链。",
-        "N": "没有共享需求：客户提到{words}。",
-        "R": "动机偏向宣传：客户提到{words}，需求更像概念展示。",
-        "no_M": "客户的描述里看不到其他参与方：没有谁需要和他们共同写入同一份记录。",
-        "no_T": "客户的描述里看不到信任缺口：没有对账、纠纷或真伪问题。",
-        "good": "符合本场景手册的适用条件：「{text}」",
-        "poor": "符合本场景手册的不适用情形：「{text}」",
-        "risk": "对照风险库「{title}」：{text}",
-        "asx": "前车之鉴：{title}。{text}",
-        "alternative": "### 建议的替代方案",
-        "confirm": "### 继续之前先确认",
-        "quote": "「{w}」",
-        "join": "、",
-    },
-    "en": {
-        "title": "## Does {customer} need a blockchain?",
-        "reasons": "### Why",
-        "M": "Several parties: the customer mentions {words}, so records are written by organisations that do "
-        "not report to each other.",
-        "T": "A trust gap: the customer mentions {words}, so there are reconciliation, dispute or authenticity "
-        "problems between the parties.",
-        "P": "Proof owed to a third party: the customer mentions {words}, so records must stand up to an auditor, "
-        "a regulator or a court.",
-        "S": "One party writes the data: the customer mentions {words}, so one organisation enters and uses it.",
-        "H": "High-frequency private data: the customer mentions {words}, which does not belong on a chain.",
-        "N": "No need to share: the customer mentions {words}.",
-        "R": "A publicity motive: the customer mentions {words}, so the need looks like a showcase.",
-        "no_M": "The customer's description names no other party that would write to the same records.",
-        "no_T": "The customer's description shows no trust gap: no reconciliation, disputes or fakes.",
-        "good": "Matches the playbook's fit criteria: “{text}”",
-        "poor": "Matches a case where the playbook says a shared database is better: “{text}”",
-        "risk": "From the risk library, “{title}”: {text}",
-        "asx": "A cautionary tale: {title}. {text}",
-        "alternative": "### Offer instead",
-        "confirm": "### Confirm before going further",
-        "quote": "“{w}”",
-        "join": ", ",
-    },
+_ASX_QUERY = {
+    "zh": "用错了工具 系统由一家机构运营 传统数据库能做的事 不一定需要区块链",
+    "en": "The wrong tool: the system is run by one organisation, and what a conventional database can do",
 }
 
 
-@dataclass(frozen=True)
-class FitSignals:
-    found: dict[str, list[str]]  # signal key -> the deal's words that triggered it
-    good: Bilingual | None
-    poor: Bilingual | None
-
-    def has(self, key: str) -> bool:
-        return bool(self.found.get(key))
-
-    @property
-    def score(self) -> int:
-        weights = {"M": 2, "T": 2, "P": 1, "S": -2, "H": -2, "N": -2, "R": -2}
-        total = sum(w for k, w in weights.items() if self.has(k))
-        return total + (self.good is not None) - (self.poor is not None)
-
-    @property
-    def verdict(self) -> Verdict:
-        against = any(self.has(k) for k in ("S", "H", "N", "R"))
-        if not (self.has("M") or self.has("T")) or self.score <= 0:
-            return "not_fit"
-        if self.has("M") and self.has("T") and not against and self.score >= 4:
-            return "fit"
-        return "partial"
-
-
-def _pattern(zh: str, en: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:{zh})|\b(?:{en})\b", re.IGNORECASE)
-
-
-_FOR_RE = {k: _pattern(*v) for k, v in _FOR.items()}
-_AGAINST_RE = {k: _pattern(*v) for k, v in _AGAINST.items()}
+def answer_questions(kb: KnowledgeBase, deal: Deal, w: Wording) -> list[FitQuestion]:
+    """The nine questions answered from the deal (unknown ones with a discovery question)."""
+    classifier = kb.understanding.classifier(CLASSIFIER)
+    evidence = answer_all(deal, classifier.classify, classifier.encode)
+    answers: dict[FitQuestionKey, Answer] = {k: (e.answer if e else "unknown") for k, e in evidence.items()}
+    out: list[FitQuestion] = []
+    for key in QUESTION_KEYS:
+        found = evidence[key]
+        discovery = changes = None
+        if found is None:
+            discovery = w(f"discovery.{key}")
+            if_yes, if_no = if_answered(answers, key)
+            changes = (
+                w("changes.same", verdict=w(f"verdict_short.{if_yes}"))
+                if if_yes == if_no
+                else w("changes.differ", if_yes=w(f"verdict_short.{if_yes}"), if_no=w(f"verdict_short.{if_no}"))
+            )
+        out.append(
+            FitQuestion(
+                key=key,
+                question=w(f"question.{key}"),
+                answer=answers[key],
+                evidence=found.sentence if found and found.sentence else None,
+                confidence=found.confidence if found else 0.0,
+                discovery=discovery,
+                changes=changes,
+            )
+        )
+    return out
 
 
-def _negation(text: str, start: int) -> int | None:
-    """Where a negation ("no", "不涉及"…) shortly before `start` begins, if there is one."""
-    before = text[max(0, start - 40) : start]
-    clause = re.split(r"[，。；,.;!?！？\n]", before)[-1]
-    m = _NEGATION_ZH.search(clause) or _NEGATION_EN.search(clause)
-    return start - len(clause) + m.start() if m else None
+def _reason_order(verdict: Verdict, answers: dict[FitQuestionKey, Answer]) -> list[FitQuestionKey]:
+    """The answered questions a reason is given for, most decisive first; none that argue against the verdict."""
+    if verdict == "not_fit":
+        return firing(answers)
+    keys: list[FitQuestionKey] = [k for k, v in FIT_NEEDS.items() if answers.get(k) == v]
+    keys += [k for k in ("third_party_verification", "writers_known") if answers.get(k) != "unknown"]
+    if verdict == "partial":
+        keys += [k for k, v in FIT_NEEDS.items() if answers.get(k) not in (v, "unknown")]
+        keys += ["large_files"] if answers.get("large_files") == "yes" else []
+    return list(dict.fromkeys(keys))
 
 
-def _add(found: dict[str, list[str]], key: str, word: str) -> None:
-    words = found.setdefault(key, [])
-    if word.lower() not in {w.lower() for w in words}:
-        words.append(word)
+def _closest_criterion(kb: KnowledgeBase, sentences: list[str], items: list[Bilingual], lang: str) -> Bilingual | None:
+    """The playbook criterion a deal sentence is closest to in meaning, if close enough."""
+    if not sentences or not items:
+        return None
+    encode = kb.understanding.encode
+    a = encode(sentences)
+    b = encode([item.get(lang) for item in items])
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-9)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-9)
+    sims = (a @ b.T).max(axis=0)
+    best = int(np.argmax(sims))
+    return items[best] if float(sims[best]) >= CRITERION_SIMILARITY else None
 
 
-def _words(text: str) -> set[str]:
-    return {t for t in tokenize(text) if not t.isdigit() and (t.isascii() or len(t) >= 2)}
+def fit_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> FitResult:
+    lang = deal.lang
+    w = Wording("fit", lang)
+    playbook = kb.playbook(deal.scenario)
+    src = Cited(g, deal.text())
+    questions = answer_questions(kb, deal, w)
+    answers = answers_of(questions)
+    verdict = decide(answers)
+    architecture = architecture_for(answers, verdict)
+    by_key = {q.key: q for q in questions}
 
+    fit_lines = [c.get(lang) for c in (*playbook.fit.good_fit, *playbook.fit.poor_fit)]
+    src.cite_doc(playbook.id, "\n".join([*fit_lines, playbook.fit.alternative.get(lang)]))
 
-def _best_criterion(deal_words: set[str], items: list[Bilingual], lang: str) -> Bilingual | None:
-    """The playbook criterion sharing the most words (at least two) with the deal, if any."""
-    best: tuple[int, int] | None = None
-    for index, item in enumerate(items):
-        overlap = len(deal_words & _words(item.get(lang)))
-        if overlap >= 2 and (best is None or (overlap, -index) > best):
-            best = (overlap, -index)
-    return items[-best[1]] if best is not None else None
+    reasons: list[str] = []
+    for key in _reason_order(verdict, answers):
+        reasons.append(w(f"reason.{key}.{answers[key]}", evidence=by_key[key].evidence or ""))
+    if verdict == "partial":
+        reasons += [w("unknown", question=by_key[k].question) for k in FIT_NEEDS if answers[k] == "unknown"]
 
+    sentences = deal_sentences(deal)
+    counterpoints: list[str] = []
+    good = _closest_criterion(kb, sentences, playbook.fit.good_fit, lang) if verdict != "not_fit" else None
+    poor = _closest_criterion(kb, sentences, playbook.fit.poor_fit, lang)
+    if good is not None and (text := src.ground(playbook.id, good.get(lang))):
+        reasons.append(w("good", text=text))
+    if poor is not None and (text := src.ground(playbook.id, poor.get(lang))):
+        if verdict == "not_fit":
+            reasons.append(w("poor", text=text))
+        else:  # stated and weighed, never silently kept under a verdict it argues against
+            decisive = [k for k in FIT_NEEDS if answers[k] == FIT_NEEDS[k]]
+            shown = w("join").join(
+                w("weighed_answer", topic=w(f"one_line_key.{k}"), answer=w(f"answer.{answers[k]}")) for k in decisive
+            )
+            counterpoints.append(w("weighed_poor", text=text, answers=shown or w("answer.unknown")))
 
-def read_signals(deal: Deal, playbook: PlaybookEntry) -> FitSignals:
-    text = deal.text()
-    found: dict[str, list[str]] = {}
-    for key, pattern in _FOR_RE.items():
-        for m in pattern.finditer(text):
-            negation = _negation(text, m.start())
-            if negation is None:
-                _add(found, key, m.group(0))
-            elif key == "M":  # "no partners", "不涉及供应商": a single organisation
-                _add(found, "S", text[negation : m.end()])
-    for key, pattern in _AGAINST_RE.items():
-        for m in pattern.finditer(text):
-            if _negation(text, m.start()) is None:
-                _add(found, key, m.group(0))
-    deal_words = _words(text)
-    return FitSignals(
-        found=found,
-        good=_best_criterion(deal_words, playbook.fit.good_fit, deal.lang),
-        poor=_best_criterion(deal_words, playbook.fit.poor_fit, deal.lang),
+    if verdict != "fit":
+        cautions = _risk_reasons(kb, src, answers, w, lang)
+        citation = src.cite_doc(ASX_CASE, _ASX_QUERY[lang])
+        if citation is not None:
+            sentence = _best_sentence(src.g.hits[citation.chunk_id].text, _ASX_QUERY[lang], lang)
+            cautions.append(w("asx", title=citation.title, text=sentence))
+        if verdict == "not_fit":
+            reasons += cautions
+        else:  # what would make it not a fit, weighed against the answers still open
+            open_keys = w("join").join(w(f"one_line_key.{k}") for k in _open_keys(answers))
+            counterpoints += [w("weighed_caution", text=c, open=open_keys) for c in cautions]
+
+    alternative = src.ground(playbook.id, playbook.fit.alternative.get(lang)) if verdict == "not_fit" else None
+    result = FitResult(
+        language="zh" if lang == "zh" else "en",
+        verdict=verdict,
+        reasons=[r for r in reasons if not src.unsupported(r)],
+        alternative=alternative,
+        questions=questions,
+        architecture=architecture,
+        architecture_text=w(f"architecture.{architecture}"),
+        counterpoints=counterpoints,
+        one_line=one_line(verdict, answers, architecture, w),
+        citations=list(src.citations),
     )
+    confirm = src.ground_all(playbook.id, [c.get(lang) for c in playbook.fit.good_fit]) if verdict == "partial" else []
+    result.text = render_fit(result, deal, confirm)
+    return result
+
+
+def one_line(verdict: Verdict, answers: dict[FitQuestionKey, Answer], architecture: str, w: Wording) -> str:
+    """The verdict in one line, for the brief's card."""
+    arch = w(f"one_line_arch.{architecture}")
+    if verdict == "fit":
+        return w("one_line.fit", why=w("one_line_fact.fit"), architecture=arch)
+    if verdict == "not_fit":
+        why = w("join").join(w(f"one_line_fact.{k}") for k in firing(answers))
+        return w("one_line.not_fit", why=why, architecture=arch)
+    return w(
+        "one_line.partial", open=w("join").join(w(f"one_line_key.{k}") for k in _open_keys(answers)), architecture=arch
+    )
+
+
+def _open_keys(answers: dict[FitQuestionKey, Answer]) -> list[FitQuestionKey]:
+    """What keeps a partial verdict from being a fit."""
+    keys: list[FitQuestionKey] = [k for k, v in FIT_NEEDS.items() if answers.get(k) != v]
+    return keys + (["large_files"] if answers.get("large_files") == "yes" else [])
+
+
+def _risk_reasons(
+    kb: KnowledgeBase, src: Cited, answers: dict[FitQuestionKey, Answer], w: Wording, lang: str
+) -> list[str]:
+    """The "wrong tool" risks the answers point to, each as a reason with the gist of the risk."""
+    fired = firing(answers)
+    if fired:  # not a fit: the risks of the answers that decided it
+        pairs = [(k, answers[k]) for k in fired] + ([("trust_gap", "no")] if answers.get("trust_gap") == "no" else [])
+    else:  # partial: the risks of what is still open
+        pairs = [(k, answers[k]) for k in (*FIT_NEEDS, "large_files")]
+    wanted = [_RISK_FOR[p] for p in pairs if p in _RISK_FOR] or [_RISK_FOR[("trusted_operator", "unknown")]]
+    by_id = {r.id: r for r in kb.risks}
+    out: list[str] = []
+    risks: list[RiskEntry] = []
+    for risk_id in dict.fromkeys(wanted):
+        risk = by_id.get(risk_id)
+        if risk is not None and risk not in risks:
+            risks.append(risk)
+    for risk in risks:
+        title, description = risk.title(lang), risk.description.get(lang)
+        if src.cite_doc(risk.id, f"{title}\n{description}") is None:
+            continue
+        gist = src.ground(risk.id, _gist(description, lang))
+        if gist:
+            out.append(w("risk", title=title, text=gist))
+    return out
 
 
 def _sentences(text: str) -> list[str]:
@@ -252,6 +240,10 @@ def _sentences(text: str) -> list[str]:
             continue
         out += [p.strip() for p in re.split(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-Z“\"(])", line) if p and p.strip()]
     return out
+
+
+def _words(text: str) -> set[str]:
+    return {t for t in tokenize(text) if not t.isdigit() and (t.isascii() or len(t) >= 2)}
 
 
 def _best_sentence(text: str, query: str, lang: str) -> str:
@@ -276,90 +268,64 @@ def _gist(description: str, lang: str) -> str:
     return ("" if lang == "zh" else " ").join(head)
 
 
-def fit_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> FitResult:
-    lang = deal.lang
-    tx = _TEXT[lang]
-    playbook = kb.playbook(deal.scenario)
-    src = Cited(g, deal.text())
-    signals = read_signals(deal, playbook)
-    verdict = signals.verdict
-
-    fit_lines = [c.get(lang) for c in (*playbook.fit.good_fit, *playbook.fit.poor_fit)]
-    src.cite_doc(playbook.id, "\n".join([*fit_lines, playbook.fit.alternative.get(lang)]))
-
-    reasons: list[str] = []
-    for key in ("M", "T", "P", "S", "H", "N", "R"):
-        if signals.has(key):
-            words = tx["join"].join(tx["quote"].format(w=w) for w in signals.found[key][:4])
-            reasons.append(tx[key].format(words=words))
-    if not signals.has("M"):
-        reasons.append(tx["no_M"])
-    if not signals.has("T"):
-        reasons.append(tx["no_T"])
-    for key, criterion in (("good", signals.good), ("poor", signals.poor)):
-        if criterion is not None:
-            grounded = src.ground(playbook.id, criterion.get(lang))
-            if grounded:
-                reasons.append(tx[key].format(text=grounded))
-
-    if verdict != "fit":
-        for risk in _wrong_tool_risks(kb, signals):
-            title, description = risk.title(lang), risk.description.get(lang)
-            if src.cite_doc(risk.id, f"{title}\n{description}") is None:
-                continue
-            gist = src.ground(risk.id, _gist(description, lang))
-            if gist:
-                reasons.append(tx["risk"].format(title=title, text=gist))
-        asx_query = (
-            "用错了工具 系统由一家机构运营 传统数据库能做的事 不一定需要区块链"
-            if lang == "zh"
-            else "The wrong tool: the system is run by one organisation, and what a conventional database can do"
-        )
-        citation = src.cite_doc(ASX_CASE, asx_query)
-        if citation is not None:
-            sentence = _best_sentence(src.g.hits[citation.chunk_id].text, asx_query, lang)
-            reasons.append(tx["asx"].format(title=citation.title, text=sentence))
-
-    alternative = src.ground(playbook.id, playbook.fit.alternative.get(lang)) if verdict == "not_fit" else None
-    language: Language = "zh" if lang == "zh" else "en"
-    result = FitResult(
-        language=language,
-        verdict=verdict,
-        reasons=[r for r in reasons if not src.unsupported(r)],
-        alternative=alternative,
-        citations=list(src.citations),
-    )
-    confirm = src.ground_all(playbook.id, [c.get(lang) for c in playbook.fit.good_fit]) if verdict == "partial" else []
-    result.text = render_fit(result, deal, confirm)
-    return result
+def _question_rows(result: FitResult, w: Wording) -> list[str]:
+    rows = [w("table.header"), w("table.rule")]
+    for q in result.questions:
+        evidence = w("quote", w=q.evidence) if q.evidence else w("table.no_evidence")
+        rows.append(f"| {q.question} | {w(f'answer.{q.answer}')} | {evidence.replace('|', '/')} |")
+    return rows
 
 
-def _wrong_tool_risks(kb: KnowledgeBase, signals: FitSignals) -> list[RiskEntry]:
-    """The "wrong tool" risks the deal's signals point to (no tamper-evidence need when there is no trust gap)."""
-    wanted = [_WRONG_TOOL_FOR[k] for k in ("S", "H", "N", "R") if signals.has(k)]
-    if not signals.has("M"):
-        wanted.append(_WRONG_TOOL_FOR["S"])
-    if not signals.has("T") and not signals.has("P"):
-        wanted.append(_WRONG_TOOL_FOR["N"])
-    if not wanted:  # parties but no trust gap: they may simply trust one operator
-        wanted.append(TRUSTED_OPERATOR_RISK if not signals.has("T") else _WRONG_TOOL_FOR["S"])
-    by_id = {r.id: r for r in kb.risks}
-    out: list[RiskEntry] = []
-    for risk_id in wanted:
-        risk = by_id.get(risk_id)
-        if risk is not None and risk not in out:
-            out.append(risk)
-    return out
+def _differ(w: Wording) -> set[str]:
+    """The `changes` texts of an unknown answer that would change the verdict."""
+    short = {v: w(f"verdict_short.{v}") for v in ("fit", "partial", "not_fit")}
+    return {w("changes.differ", if_yes=short[a], if_no=short[b]) for a in short for b in short if a != b}
 
 
 def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
-    """Markdown: verdict, reasons, what to confirm (partial) or what to offer instead (not_fit), sources."""
-    tx = _TEXT[result.language]
-    lines = [tx["title"].format(customer=deal.who()), "", f"**{_VERDICT[result.language][result.verdict]}**", ""]
-    lines += [tx["reasons"], *[f"- {r}" for r in result.reasons]]
+    """Markdown: verdict, the questions with answers and evidence, reasons, weighed counterpoints,
+    the architecture or what to offer instead, what to ask, sources."""
+    w = Wording("fit", result.language)
+    lines = [w("title", customer=deal.who()), "", f"**{w(f'verdict.{result.verdict}')}**", ""]
+    if result.one_line:
+        lines += [result.one_line, ""]
+    if result.questions:
+        lines += [w("heading.questions"), "", *_question_rows(result, w), ""]
+    lines += [w("heading.reasons"), *[f"- {r}" for r in result.reasons]]
+    if result.counterpoints:
+        lines += ["", w("heading.weighed"), *[f"- {c}" for c in result.counterpoints]]
+    unknown = [q for q in result.questions if q.answer == "unknown" and q.discovery and q.changes in _differ(w)]
+    if unknown:
+        lines += ["", w("heading.discovery"), *[f"- {q.discovery} ({q.changes})" for q in unknown]]
     if confirm:
-        lines += ["", tx["confirm"], *[f"- {c}" for c in confirm]]
+        lines += ["", w("heading.confirm"), *[f"- {c}" for c in confirm]]
+    if result.architecture_text and result.verdict != "not_fit":
+        text = result.architecture_text
+        lines += ["", w("heading.architecture"), text if result.verdict == "fit" else w("architecture_if", text=text)]
     if result.alternative:
-        lines += ["", tx["alternative"], result.alternative]
+        lines += ["", w("heading.alternative"), result.alternative]
+        if result.architecture_text:
+            lines.append(result.architecture_text)
     lines += ["", sources_section(result.citations, result.language, level=3)]
     return "\n".join(lines).strip() + "\n"
+
+
+def decision_text(kb: KnowledgeBase, deal: Deal) -> str:
+    """The decision a model narrates (its task input): verdict, architecture, each answer with its evidence."""
+    questions = answer_questions(kb, deal, Wording("fit", deal.lang))
+    answers = answers_of(questions)
+    verdict = decide(answers)
+    lines = [f"verdict: {verdict} (decided; do not change it)", f"architecture: {architecture_for(answers, verdict)}"]
+    lines += [f"- {q.key}: {q.answer}" + (f" — {q.evidence}" if q.evidence else "") for q in questions]
+    return "\n".join(lines)
+
+
+def fit_problems(result: SkillResult, kb: KnowledgeBase) -> list[str]:
+    """A model's fit narration checked against the code's decision (verdict and answers): see `contradictions`.
+
+    In LLM mode the model is told the decision (`decision_text`, its task input) and only narrates it; an
+    answer whose verdict or reasons contradict the decision is rejected and the offline result shown.
+    """
+    if not isinstance(result, FitResult) or result.mode != "llm":
+        return []
+    return contradictions(result, kb.understanding.classifier(CLASSIFIER).classify)

@@ -111,6 +111,14 @@ def budget_lines(reading: DealReading, src: Cited, g: Grounding) -> tuple[str | 
     return say("shaping.budget_label", budget=amount), lines
 
 
+def budget_next_step(reading: DealReading | None) -> list[str]:
+    """The brief's next step naming the buyer's budget (in their words), when the deal gives one."""
+    budget = next((c for c in reading.of_kind("budget") if c.money is not None), None) if reading else None
+    if reading is None or budget is None or budget.money is None:
+        return []
+    return [Wording("plan", reading.lang)("shaping.budget_next_step", budget=budget.money.text)]
+
+
 def _vendor_option(reading: DealReading, boundary: str) -> str | None:
     if reading.vendor is None:
         return None

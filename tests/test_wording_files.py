@@ -1,0 +1,70 @@
+"""Offline wording lives in prompts/offline/{zh,en}/*.yaml, not in Python: both languages, the same keys,
+rendered strictly; and copilot/**/*.py holds (almost) no Chinese outside docstrings and comments."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from copilot.wording import Wording, WordingError
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFLINE = ROOT / "prompts" / "offline"
+HAN = re.compile(r"[\u3400-\u9fff]")
+MAX_CJK_IN_CODE = 2150
+"""Chinese characters allowed in copilot/**/*.py outside docstrings and comments (issue 14's target: < 300).
+
+Measured 2026-12-06: 4,020 before the wording of explain, objection, brief and ask moved to
+prompts/offline; 2,135 with main of 15:30 merged (the figure reached: this threshold). The rest sits in
+modules other helpers own (fit 650, plan, vocabulary, corpus/render, injection, risks…): lower this as
+their wording moves to files, down to 300."""
+
+
+def _names() -> list[str]:
+    return sorted({p.stem for p in OFFLINE.glob("*/*.yaml")})
+
+
+@pytest.mark.parametrize("name", _names())
+def test_wording_exists_in_both_languages_with_the_same_keys(name: str) -> None:
+    zh, en = Wording(name, "zh"), Wording(name, "en")
+    assert set(zh.entries) == set(en.entries), set(zh.entries) ^ set(en.entries)
+
+
+def test_a_missing_variable_is_an_error_naming_file_and_key() -> None:
+    with pytest.raises(WordingError, match=r"card\.yaml: goal\.discovery: variable 'customer'"):
+        Wording("card", "en")("goal.discovery", pain="x")
+
+
+def cjk_in_code(path: Path) -> int:
+    """Chinese characters in string literals that are not docstrings (comments are not tokens counted)."""
+    source = path.read_text(encoding="utf-8")
+    count = 0
+    previous = tokenize.NEWLINE
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING:
+            docstring = previous in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT)
+            if not docstring:
+                count += len(HAN.findall(token.string))
+        if token.type not in (tokenize.COMMENT, tokenize.NL):
+            previous = token.type
+    return count
+
+
+def cjk_report() -> dict[str, int]:
+    return {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "copilot").rglob("*.py")) if (n := cjk_in_code(p))}
+
+
+def test_copilot_code_holds_almost_no_chinese() -> None:
+    report = cjk_report()
+    total = sum(report.values())
+    worst = sorted(report.items(), key=lambda kv: -kv[1])[:8]
+    assert total < MAX_CJK_IN_CODE, f"{total} Chinese characters in copilot/**/*.py code: {worst}"
+
+
+@pytest.mark.parametrize("module", ["explain", "objection", "brief", "card", "story", "ask"])
+def test_my_skill_modules_hold_no_user_facing_chinese(module: str) -> None:
+    assert cjk_in_code(ROOT / "copilot" / "skills" / f"{module}.py") == 0
