@@ -38,6 +38,7 @@ SWAPPED_PARTS = ("actors", "documents", "places", "events")
 FACT_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 """A year: the sentence reports a dated fact of a cited passage."""
 KEEP_FIELDS = {"citations", "customer", "objection", "question", "quote", "sources", "doc_id", "chunk_id", "usage"}
+KEEP_FIELDS |= {"architecture", "key", "answer", "evidence", "verdict"}  # the fit check's decided values, deal quotes
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -160,8 +160,8 @@ def answer_all(
     - "no party all the writers would accept to run it" presupposes several writers;
     - several writers write one state: multiple_writers=yes implies shared_state=yes;
     - nothing shared, or one issuer and redeemer, means one writer: multiple_writers=no;
-    - the writers of a deal naming several writing organisations are known (permissioned) unless the deal
-      says anyone may write;
+    - the writers are known (permissioned) unless the deal says anyone may write: the parties of a B2B
+      deal are organisations the rep can name;
     - the practical stoppers (high frequency, large files, single issuer) are "no" unless the deal points to them.
     """
     found = gather_evidence(deal_sentences(deal), classify, warm)
@@ -178,6 +178,8 @@ def answer_all(
     if writers is not None and writers.answer == "yes":
         imply("shared_state", "yes", writers)
     imply("writers_known", "yes", writers or shared)
+    if out["writers_known"] is None:  # the organisations a B2B deal names are known unless it says anyone may write
+        out["writers_known"] = Evidence("writers_known", "yes", "", "", 0.0)
     if shared is not None and shared.answer == "no":
         imply("multiple_writers", "no", shared)
     if issuer is not None and issuer.answer == "yes":
