@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from copilot.request import RequestedForm, buyer_words, requested_form
 from copilot.results import AnyResult, ExplainResult, Notice
-from copilot.router import ROUTES, Route, RouteDecision, available_skill, next_skill, route
+from copilot.router import FALLBACK, ROUTES, Route, RouteDecision, available_skill, next_skill, route
 from copilot.shaping import shape
 from copilot.text.lang import detect_language
 from copilot.wording import Wording
@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from copilot.deal import Deal
 
 BASE_SKILLS = ("explain", "objection", "risks", "plan", "fit", "ask", "brief")
-ADDED_SKILLS = ("card", "negotiate", "roleplay", "recap")
-"""Skills other parts of the product add to `Copilot` (methods of these names); routed to when present."""
+ADDED_SKILLS = ("card", "negotiate", "recap")
+"""Skills other parts of the product add to `Copilot` (methods of these names); routed to when present.
+Role-play is not among them: it is a session with a persona (the Practice tab); a chat turn asking for it
+is answered by the closest skill (objection) with a notice saying where to practise."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,14 @@ def run_turn(
     lang = plan.lang
     skill = plan.answered_by
     result: Any
+    substitute = plan.substitute
     if skill in ADDED_SKILLS:
-        result = _added_skill(copilot, skill, deal, text, lang)
+        try:
+            result = _added_skill(copilot, skill, deal, text, lang)
+        except TypeError:  # its signature is not one a chat turn can call: the closest skill answers
+            skill, substitute = next(iter(FALLBACK.get(skill, ("ask",)))), True
+    if skill in ADDED_SKILLS:
+        pass
     elif skill == "brief":
         result = copilot.brief(deal, lang)
     elif skill == "risks":
@@ -94,10 +102,11 @@ def run_turn(
     else:
         result = copilot.ask(ask_text(text, history), deal, lang)
     notices: list[Notice] = []
-    if plan.substitute:
+    if substitute:
         w = Wording("chat", lang)
         wanted, used = w(f"skill.{plan.decision.skill}"), w(f"skill.{skill}")
-        notices.append(Notice(kind="info", message=w("substitute", wanted=wanted, used=used)))
+        key = "substitute_roleplay" if plan.decision.skill == "roleplay" else "substitute"
+        notices.append(Notice(kind="info", message=w(key, wanted=wanted, used=used)))
     if isinstance(result, ExplainResult):
         result = result.model_copy(update={"text": value_first(result)})
     if plan.form.shapes_text():

@@ -66,6 +66,7 @@ class _Composer:
         self.customer = deal.who(lang)
         self.notes: list[str] = []
         self.fit_verdict = ""
+        self.fit_reason = ""
 
     @property
     def budget(self) -> str:
@@ -189,12 +190,25 @@ class _Composer:
         out = []
         for kind in STAGE_HIGHLIGHTS[self.deal.stage]:
             made = makers[kind]()
+            if made is None and kind == "value" and self.fit_verdict == "not_fit":
+                made = self.fit_check()  # no value claim where a blockchain is in doubt: the check instead
             if made is not None:
                 out.append(made)
         if self.deal.stage == "negotiation" and self.deal.negotiation is None:
             value = self.value()
             out += [value] if value is not None else []
+        if not out:  # nothing to claim (e.g. the fit check doubts a blockchain): the honest point is the check
+            out.append(self.fit_check())
         return out[:MAX_HIGHLIGHTS]
+
+    def fit_check(self) -> CardHighlight:
+        point = self.w("highlight.fit_check", customer=self.customer)
+        reason = clause(self.fit_reason, self.lang, lower=False) if self.fit_reason else self.w("proof_fit")
+        playbook = next((c for c in self.plan.citations if c.type == "playbook"), None)
+        if playbook is None:
+            return CardHighlight(point=point, proof=self.w("proof.inferred", line=reason), proof_kind="inferred")
+        proof = self.w("proof.cited", title=playbook.title, line=reason)
+        return CardHighlight(point=point, proof=proof, proof_kind="cited", sources=[playbook.doc_id])
 
 
 def _first_measured(proof: str, title: str, lang: str) -> str:
@@ -268,6 +282,7 @@ def build_card(
     c = Cited(g)
     composer = _Composer(kb, c, deal, lang, story, plan, vendor, reading)
     composer.fit_verdict = fit.verdict
+    composer.fit_reason = fit.reasons[0] if fit.reasons else ""
     pain = composer.pain() or (clause(deal.goals[0], lang, lower=False) if deal.goals else deal.who(lang))
     goal_text = clause(deal.goals[0], lang, lower=False) if deal.goals else pain
     goal = w(f"goal.{deal.stage}", customer=deal.who(lang), pain=pain, goal=goal_text)
