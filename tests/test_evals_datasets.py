@@ -36,7 +36,8 @@ def test_skill_cases_cover_every_scenario_language_audience_and_stage() -> None:
     assert sum(bool(e.law_cited) for e in expects) >= 12
     assert sum(bool(e.kpi_units) for e in expects) >= 24
     assert sum(bool(e.jargon) for e in expects) >= 24
-    assert {e.fit for e in expects} >= {"fit", "not_fit"}
+    # the fit decision flow keeps deals that do not say whether one party could run it "partial" (see skills.yaml)
+    assert {e.fit for e in expects} >= {"partial", "not_fit"}
 
 
 def test_adversarial_cases_cover_every_kind_and_behaviour() -> None:
