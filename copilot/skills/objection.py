@@ -15,6 +15,7 @@ prompts/offline/<lang>/objection.yaml.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,6 +28,7 @@ from copilot.results import ObjectionResult
 from copilot.skills.concerns import concerns
 from copilot.skills.notes import rep_notes_block, split_rep_only
 from copilot.skills.passages import Cited, end_sentence, lower_first, similarity, sources_section
+from copilot.text.injection import drop_instruction_sentences
 from copilot.text.lang import detect_language
 from copilot.understand import Classification, Understanding
 from copilot.wording import Wording
@@ -203,7 +205,7 @@ def objection_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, objection: st
         concern_text = w("unsure_line", label=label, other=other_label)
         question = w(
             "clarify",
-            objection=objection,
+            objection=_first_sentence(drop_instruction_sentences(objection).strip() or objection),
             label=label,
             other=other_label,
             label_lower=lower_first(label, lang),
@@ -232,3 +234,8 @@ def objection_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, objection: st
         rep_notes=notes,
     )
     return result.model_copy(update={"text": render_objection(result, kb)})
+
+
+def _first_sentence(text: str) -> str:
+    """The buyer's first sentence: a clarifying question restates what they said, never a whole paste."""
+    return re.split(r"(?<=[。！？!?.])\s*", text.strip(), maxsplit=1)[0]
