@@ -135,10 +135,6 @@ class TextClassifier:
         weights = np.exp(logits - logits.max())
         return np.asarray(weights / weights.sum())
 
-    def _similarities(self, text: str) -> tuple[np.ndarray, bool]:
-        sims, negated, _ = self._scored(text)
-        return sims, negated
-
     def _scored(self, text: str) -> tuple[np.ndarray, bool, np.ndarray]:
         vector = self.encode([text])[0]
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
