@@ -282,7 +282,8 @@ def test_ui_chat_brief_settings_and_evals(tree: Tree, ui: str, openai_server: Op
         **deal_fields(),
     )
     openai_server.script(Unauthorized())
-    call("brief", **deal_fields(), horizon_months=12, api_name="/brief")
+    brief_deal = {**deal_fields(), "pains": "出了问题追溯要好几天"}  # an empty pain gets a request for one, not a brief
+    call("brief", **brief_deal, horizon_months=12, api_name="/brief")
     call("export", conversation_id=conversation, api_name="/export_conversation")
     call("resume", conversation_id=conversation, api_name="/resume")
     assert toml_key in sent_keys(openai_server)

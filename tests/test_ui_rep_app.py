@@ -225,6 +225,8 @@ def test_risk_ratings_follow_the_deal_and_the_docx_and_pdf_carry_the_charts(wide
     form = wide.locator("#brief-pains").bounding_box()
     assert generate["y"] < form["y"]  # Generate is at the top of the form
     wide.click("#brief-generate")
+    wide.locator("#download-md:not([disabled])").wait_for()  # the brief is there
+    wide.locator("#brief-appendices").get_by_text("附录").first.click()  # the ratings' reasons are in the appendices
     wide.locator("#brief-text").get_by_text("本单评级依据").first.wait_for()
     points = wide.locator("#risk-heatmap .scatterlayer .point")
     spots = {points.nth(i).get_attribute("transform") for i in range(points.count())}

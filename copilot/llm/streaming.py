@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from copilot.llm.errors import StreamCutError
+from copilot.llm.errors import LLMError, StreamCutError
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -115,13 +115,18 @@ def stream_structured(
     preview = DraftPreview(restore)
     full: Any = None
     finished = False
-    for chunk in bound.stream(list(messages)):
-        full = chunk if full is None else full + chunk
-        if chunk.response_metadata.get("finish_reason"):
-            finished = True
-        text = preview.feed(_piece(chunk))
-        if text is not None:
-            sink(text)
+    try:
+        for chunk in bound.stream(list(messages)):
+            full = chunk if full is None else full + chunk
+            if chunk.response_metadata.get("finish_reason"):
+                finished = True
+            text = preview.feed(_piece(chunk))
+            if text is not None:
+                sink(text)
+    except AssertionError:
+        # The SDK's stream accumulator asserts when the body holds no chunk it can read (plain JSON where SSE was
+        # asked for, an empty stream): the reply is unreadable, like invalid JSON in a non-streamed call.
+        raise LLMError("the model's streamed reply could not be read", kind="invalid_output") from None
     if full is None or not finished:
         raise StreamCutError()
     refusal = (getattr(full, "additional_kwargs", None) or {}).get("refusal")
