@@ -122,7 +122,8 @@ def produced(served: Served) -> Produced:
     assert CANARY in json.dumps(messages, ensure_ascii=False) and conversation
     exported, _ = client.predict(conversation_id=conversation, api_name="/export_conversation")
     brief = client.predict(*DEAL[:6], "出了问题追溯要好几天", *DEAL[7:], 12, api_name="/brief")
-    brief_urls = [update_value(out)["url"] for out in brief[5:8]]  # card, rep notes, appendices, two charts, then md/docx/json
+    # the card, rep notes, appendices and two charts come first, then the md / docx / json downloads
+    brief_urls = [update_value(out)["url"] for out in brief[5:8]]
     with logged_in(served) as session:
         config = session.get("config").json()
         fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
