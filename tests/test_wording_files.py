@@ -68,3 +68,22 @@ def test_copilot_code_holds_almost_no_chinese() -> None:
 @pytest.mark.parametrize("module", ["explain", "objection", "brief", "card", "story", "ask"])
 def test_my_skill_modules_hold_no_user_facing_chinese(module: str) -> None:
     assert cjk_in_code(ROOT / "copilot" / "skills" / f"{module}.py") == 0
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "vocabulary",
+        "corpus/render",
+        "text/injection",
+        "text/segment",
+        "skills/goal_numbers",
+        "llm/failures",
+        "llm/budget",
+        "recap/extract",
+        "inputs",
+    ],
+)
+def test_modules_whose_wording_and_language_data_moved_to_files_hold_no_chinese(module: str) -> None:
+    """Labels and messages live in prompts/offline/<lang>/; word lists and patterns in the package's data/*.yaml."""
+    assert cjk_in_code(ROOT / "copilot" / f"{module}.py") == 0
