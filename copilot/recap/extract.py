@@ -2,8 +2,9 @@
 commitments (owner, action, due), open questions and the next meeting, each with a confidence.
 
 Cues, hedge words, due-date patterns, titles and the patterns that find people are data
-(copilot/recap/data/cues.yaml). The concern of an objection comes from the shared classifier. A hedged value (大概, maybe, around…) is never a
-constraint, pain or goal of the updated deal: it is kept as a hedged value and an open question.
+(copilot/recap/data/cues.yaml). The concern of an objection comes from the shared classifier. A hedged
+value (大概, maybe, around…) is never a constraint, pain or goal of the updated deal: it is kept as a hedged
+value and an open question.
 """
 
 from __future__ import annotations
