@@ -11,9 +11,11 @@ weeks", "~90 days") in months, or a date ("2027年Q2前", "2028年上半年", "e
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -148,7 +150,7 @@ DATES = Path(__file__).resolve().parent / "data" / "dates.yaml"
 @dataclass(frozen=True)
 class _DateWords:
     rules: tuple[tuple[re.Pattern[str], str], ...]
-    quarters: dict[str, int]
+    quarters: Mapping[str, int]
     first_half: frozenset[str]
     months: tuple[str, ...]
     date_prefixes: tuple[str, ...]
@@ -157,6 +159,7 @@ class _DateWords:
     month_unit: str
     month_counters: tuple[str, ...]
     half_year: tuple[re.Pattern[str], ...]
+    half_before: re.Pattern[str]
 
 
 @cache
@@ -170,7 +173,7 @@ def date_words() -> _DateWords:
     )
     return _DateWords(
         rules=rules,
-        quarters={str(k): int(v) for k, v in data["quarters"].items()},
+        quarters=MappingProxyType({str(k): int(v) for k, v in data["quarters"].items()}),
         first_half=frozenset(str(h) for h in data["first_half"]),
         months=months,
         date_prefixes=tuple(str(p) for p in data["date_prefixes"]),
@@ -179,6 +182,7 @@ def date_words() -> _DateWords:
         month_unit=str(data["month_unit"]),
         month_counters=tuple(str(c) for c in data["month_counters"]),
         half_year=tuple(re.compile(str(p), re.IGNORECASE) for p in data["half_year"]),
+        half_before=re.compile(str(data["half_before"]), re.IGNORECASE),
     )
 
 
@@ -226,6 +230,8 @@ def find_months(text: str) -> int | None:
         num = m.group("num")
         if text[max(0, m.start() - 1) : m.start()] in d.date_prefixes:
             continue  # 第一季度, 上半年: a date
+        if d.half_before.search(text[: m.start()]):
+            continue  # "half a year": six months (below), not a year
         if unit in d.calendar_units and re.fullmatch(r"\d+", num) and (len(num) == 4 or unit in d.day_month_units):
             continue  # 2027年, 9月, 30日: dates
         if unit == d.month_unit and not num.endswith(d.month_counters):
