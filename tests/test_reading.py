@@ -87,9 +87,14 @@ def test_no_money_in_years_or_counts() -> None:
         ("POC within half a year", 6),
         ("Go-live in Half A Year", 6),
         ("18 months, or half a year", 18),
+        ("一年半内完成", 18),
+        ("两年半", 30),
+        ("one and a half years", 18),
+        ("三个半月上线", 4),
+        ("1.5 years", 18),
     ],
 )
-def test_half_a_year_is_six_months(text: str, months: int) -> None:
+def test_halves_count(text: str, months: int) -> None:
     assert find_months(text) == months
 
 
