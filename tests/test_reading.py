@@ -91,6 +91,7 @@ def test_no_money_in_years_or_counts() -> None:
         ("两年半", 30),
         ("one and a half years", 18),
         ("三个半月上线", 4),
+        ("两个半月上线", 3),
         ("1.5 years", 18),
     ],
 )

@@ -10,6 +10,7 @@ weeks", "~90 days") in months, or a date ("2027年Q2前", "2028年上半年", "e
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -249,7 +250,7 @@ def find_months(text: str) -> int | None:
         factor = w.durations.get(unit) or w.durations.get(unit.lower())
         if value is None or factor is None:
             continue
-        return max(1, round((value + 0.5 * half) * factor))
+        return max(1, math.floor((value + 0.5 * half) * factor + 0.5))  # halves round up: 两个半月 is 3, not 2
     if any(p.search(text) for p in d.half_year):
         return 6
     return None
