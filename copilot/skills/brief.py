@@ -57,7 +57,9 @@ def _objections(kb: KnowledgeBase, reading: DealReading | None, texts: list[str]
     from copilot.reading.relevance import Relevance
 
     relevance = Relevance(reading, kb.industries, {r.key: r for r in kb.regimes})
-    return [s.text for s in relevance.order(texts, "objection", MAX_OBJECTIONS)][:MAX_OBJECTIONS]
+    adapter = reading.adapter(reading.lang)
+    shown = {adapter.text(t) or t: t for t in texts}  # scored as the brief will show them (the deal's industry words)
+    return [shown[s.text] for s in relevance.order(list(shown), "objection", MAX_OBJECTIONS)][:MAX_OBJECTIONS]
 
 
 def _ids(citations: list[Citation]) -> list[str]:
