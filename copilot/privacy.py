@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 from copilot.llm.model import BASE_URLS
 from copilot.results import Notice
 from copilot.settings import Settings
+from copilot.wording import Wording
 
 PiiKind = Literal["phone", "email", "id", "card"]
 KINDS: tuple[PiiKind, ...] = ("phone", "email", "id", "card")
@@ -260,18 +261,12 @@ class Redactor:
         counts = self.replaced(sent)
         if not counts:
             return None
-        if lang == "zh":
-            names = {"phone": "电话号码", "email": "电子邮箱", "id": "身份证号", "card": "银行卡号"}
-            what = "、".join(f"{n} 个{names[k]}" for k, n in counts.items())
-            message = f"为保护个人信息，发送给模型前已将 {what}替换为占位符；回答中显示的是原值"
-            return Notice(kind="redaction", message=message)
-        names = {"phone": "phone number", "email": "e-mail address", "id": "ID number", "card": "bank card number"}
-        what = ", ".join(f"{n} {names[k]}{'s' if n > 1 else ''}" for k, n in counts.items())
-        return Notice(
-            kind="redaction",
-            message=f"Personal data was replaced with placeholders before anything was sent to the model "
-            f"({what}); the answer shows the real values",
+        zh = lang == "zh"
+        say = Wording("privacy", "zh" if zh else "en")
+        what = ("、" if zh else ", ").join(
+            say("count", count=n, kind=say(f"kind.{k}.{'many' if n > 1 else 'one'}")) for k, n in counts.items()
         )
+        return Notice(kind="redaction", message=say("notice", what=what))
 
 
 # -- when to redact -------------------------------------------------------------------------------
