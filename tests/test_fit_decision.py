@@ -345,6 +345,7 @@ def test_llm_brief_carries_the_fit_decision(kb: KnowledgeBase, shipped_index: An
     assert result.mode == "llm", result.notices
     assert result.fit.questions == offline.fit.questions and result.fit.architecture == "consortium"
     assert result.fit.one_line == offline.fit.one_line and "| question | answer |" in result.text
+    assert result.card is not None and result.card.fit_line == offline.fit.one_line
     assert "verdict: fit (decided" in model_copilot.model.prompts[0][-1].content  # type: ignore[union-attr]
 
     wrong = {**draft, "fit": {**draft["fit"], "verdict": "not_fit", "alternative": "A database"}}

@@ -115,8 +115,11 @@ def brief_offline(
 
 
 def with_part_texts(brief: BriefResult, deal: Deal) -> BriefResult:
-    """A model's brief with its parts' Markdown rendered: the model writes their fields, never their text."""
+    """A model's brief with its parts' Markdown rendered (the model writes their fields, never their text),
+    and its card's fit line the decided one (`FitResult.one_line`, copied from the code's decision)."""
     update: dict[str, object] = {}
+    if brief.mode == "llm" and brief.card is not None and brief.fit.one_line:
+        update["card"] = brief.card.model_copy(update={"fit_line": brief.fit.one_line})
     if not brief.story.text:
         update["story"] = brief.story.model_copy(update={"text": render_explain(brief.story, deal)})
     if not brief.risks.text:
