@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -37,7 +37,7 @@ from copilot.reading.build import read_deal
 from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.reading.model import DealReading
 from copilot.reading.pickup import constraint_in_message
-from copilot.reading.relevance import Relevance, Scored, candidates
+from copilot.reading.relevance import Relevance, Scored, candidates, order_brief
 from copilot.replies import PREVIEW, ChatEvent, stream_events
 from copilot.results import (
     AnyResult,
@@ -73,7 +73,6 @@ from copilot.wording import Wording
 
 R = TypeVar("R", bound=SkillResult)
 READINGS_KEPT = 32
-MIN_QUESTIONS = 3
 QUOTE_SHOWN_CHARS = 300
 """An answer quotes the user's question or objection up to this length: it must not echo a pasted document."""
 EMPTY_MESSAGE = "消息是空的（或只有空白和不可见字符），请输入问题 / The message is empty (or only blanks and invisible characters): type a question first"  # noqa: E501
@@ -218,13 +217,11 @@ class Copilot:
         reading = self.read(deal)
         lines = contradicting_lines(self.kb.glossary, self.kb.playbooks.values(), reading.chain_type, lang)
         result = reading.adapter(lang, LineMatcher(lines)).model(result)
-        if isinstance(result, BriefResult) and result.discovery_questions:  # the deal's questions first
+        if isinstance(result, BriefResult):  # questions, demo steps, talking points: the deal's first
             relevance = Relevance(reading, self.kb.industries, {r.key: r for r in self.kb.regimes})
-            keep = min(len(result.discovery_questions), MIN_QUESTIONS)
-            ordered = [s.text for s in relevance.order(result.discovery_questions, "question", keep)]
-            if ordered != result.discovery_questions:
-                result = result.model_copy(update={"discovery_questions": ordered})
-                result = result.model_copy(update={"text": render_brief(result, self.kb)})
+            ordered = order_brief(result, relevance)
+            if ordered is not result:
+                result = cast("R", ordered.model_copy(update={"text": render_brief(ordered, self.kb)}))
         return result
 
     def _problems(self, result: SkillResult, grounding: Grounding) -> list[str]:
