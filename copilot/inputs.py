@@ -25,9 +25,15 @@ from copilot.results import Notice
 from copilot.settings import Settings
 from copilot.text.limits import clean_text, cut_to_tokens, is_blank, truncation_message
 from copilot.text.tokens import count_tokens
+from copilot.wording import Wording
 
 DEAL_LISTS = ("audience", "pains", "goals", "systems")
 CUT_MARK = "…"
+
+
+def input_name(key: str) -> tuple[str, str]:
+    """What notices call one of the user's inputs (`what.<key>` of prompts/offline/*/inputs.yaml), in (zh, en)."""
+    return Wording("inputs", "zh")(f"what.{key}"), Wording("inputs", "en")(f"what.{key}")
 
 
 class EmptyInputError(ValueError):
