@@ -12,6 +12,7 @@ import time
 from pydantic import BaseModel, ConfigDict
 
 from copilot.settings import Settings
+from copilot.wording import Wording
 
 PING = "Reply with the single word: OK"
 
@@ -38,15 +39,10 @@ def check_connection(settings: Settings, lang: str = "en") -> ConnectionCheck:
     from copilot.llm.failures import classify, reason
     from copilot.llm.model import get_chat_model
 
+    words = Wording("connection", "zh" if lang == "zh" else "en")
     target = model_label(settings)
     if settings.provider == "offline":
-        message = (
-            "离线模式：未配置模型，无需连接；回答全部来自知识库。"
-            if lang == "zh"
-            else "Offline mode: no model is configured, so there is nothing to connect to; answers come from the "
-            "knowledge base."
-        )
-        return ConnectionCheck(ok=True, target=target, message=message)
+        return ConnectionCheck(ok=True, target=target, message=words("offline"))
     try:
         model = get_chat_model(settings)
     except ModelConfigError as exc:
@@ -57,8 +53,6 @@ def check_connection(settings: Settings, lang: str = "en") -> ConnectionCheck:
     except Exception as exc:  # whatever the client raises is classified, never shown as is
         failure = classify(exc)
         what = reason(failure, lang)
-        message = f"连接失败：{what}" if lang == "zh" else f"Connection failed: {what}"
-        return ConnectionCheck(ok=False, target=target, message=message)
+        return ConnectionCheck(ok=False, target=target, message=words("failed", reason=what))
     latency = round((time.perf_counter() - started) * 1000, 1)
-    message = f"连接成功：{target} 已回答" if lang == "zh" else f"Connected: {target} answered"
-    return ConnectionCheck(ok=True, target=target, message=message, latency_ms=latency)
+    return ConnectionCheck(ok=True, target=target, message=words("connected", target=target), latency_ms=latency)

@@ -12,9 +12,11 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from copilot.corpus.lexicons import IndustryLexicon, Regime
@@ -28,6 +30,13 @@ from copilot.text.injection import has_injection, strip_injections
 from copilot.understand.hub import Understanding
 
 TERM_CACHE_TEXTS = 2048
+DATA = Path(__file__).resolve().parent / "data" / "knowledge.yaml"
+
+
+@cache
+def _warm_up_query() -> str:
+    """The bilingual query `warm_up` searches with (data/knowledge.yaml)."""
+    return str(yaml.safe_load(DATA.read_text(encoding="utf-8"))["warm_up_query"])
 
 
 class KnowledgeError(RuntimeError):
@@ -159,10 +168,10 @@ class KnowledgeBase:
     def warm_up(self) -> None:
         """Load what a first request would otherwise load lazily: encoder weights, jieba's dictionary, BM25
         state, the typed entries and the glossary patterns (a cold first reply took ~4.5 s in the app)."""
-        self.retriever.search("预热 warm up", k=1)
+        self.retriever.search(_warm_up_query(), k=1)
         self.retriever.load_vectors()
         _ = self.glossary, self.risks, self.playbooks
-        self.find_terms("预热 warm up")
+        self.find_terms(_warm_up_query())
 
     def find_terms(self, text: str) -> list[TermMatch]:
         """Glossary terms mentioned in `text`, each once, in order of first mention.

@@ -29,6 +29,7 @@ import yaml
 from copilot import paths
 from copilot.deal import Deal
 from copilot.index.models import Hit
+from copilot.wording import Wording
 
 SKILLS: tuple[str, ...] = ("explain", "risks", "plan", "fit", "objection", "ask", "brief")
 SHARED: tuple[str, ...] = ("system", "retry")
@@ -43,9 +44,6 @@ _SLASH = r"[/\uff0f\u2044\u2215\u29f8\\]?"
 _D, _A, _T = "[dⅾｄԁᏧ]", "[aаɑαａ⍺]", "[tтｔτ]"
 _DATA_TAG = re.compile(rf"[{_LT}](?={_GAP}{_SLASH}{_GAP}{_D}{_GAP}{_A}{_GAP}{_T}{_GAP}{_A}(?![a-z0-9]))", re.IGNORECASE)
 _PASSAGE_HEADER = re.compile(r"^(\s*)\[(C\d+)\]", re.MULTILINE | re.IGNORECASE)
-
-_LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
-_NO_PASSAGES = {"zh": "（没有为这次请求检索到资料）", "en": "(no passages were retrieved for this request)"}
 
 
 class PromptError(ValueError):
@@ -101,7 +99,7 @@ def render_prompt(name: str, lang: str, variables: Mapping[str, Any], prompts_di
 
 # -- values for the variables every skill prompt gets ---------------------------------------------
 def language_name(lang: str) -> str:
-    return _LANGUAGE_NAMES.get(lang, lang)
+    return Wording("prompt_values", lang)("language_name") if lang in LANGUAGES else lang
 
 
 def deal_yaml(deal: Deal) -> str:
@@ -124,4 +122,6 @@ def number_passages(hits: Iterable[Hit], lang: str) -> tuple[str, dict[str, Hit]
         pid = passage_id(i)
         by_id[pid] = hit
         blocks.append(f"[{pid}] {hit.title(lang)} ({hit.doc_id})\n{neutralise_passage(hit.text.strip())}")
-    return ("\n\n".join(blocks) if blocks else _NO_PASSAGES.get(lang, _NO_PASSAGES["en"])), by_id
+    if not blocks:
+        return Wording("prompt_values", lang if lang in LANGUAGES else "en")("no_passages"), by_id
+    return "\n\n".join(blocks), by_id

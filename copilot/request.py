@@ -58,7 +58,7 @@ def _number(text: str) -> int | None:
     lowered = text.lower()
     if lowered in numbers:
         return int(numbers[lowered])
-    if len(text) == 2 and text[0] == "十" and text[1] in numbers:  # 十二
+    if len(text) == 2 and numbers.get(text[0]) == 10 and text[1] in numbers:  # 十二: ten, then a digit
         return 10 + int(numbers[text[1]])
     return None
 

@@ -19,7 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, Literal, Protocol
+
+import yaml
 
 from copilot.text.injection import drop_instruction_sentences
 
@@ -64,7 +68,13 @@ NEXT: dict[str, Route] = {
 }
 """The skill the chat offers next after each one (e.g. "practise this objection")."""
 
-_QUOTED_STATEMENT = re.compile(r"(说|问|表示)[:：]?\s*[“\"「]|(says?|said|asks?|asked)[:,]?\s*[\"“']", re.IGNORECASE)
+DATA = Path(__file__).resolve().parent / "data" / "router.yaml"
+
+
+@cache
+def _quoted_statement() -> re.Pattern[str]:
+    """A verb of saying followed by a quote: the message quotes the buyer (data/router.yaml)."""
+    return re.compile(yaml.safe_load(DATA.read_text(encoding="utf-8"))["quoted_statement"], re.IGNORECASE)
 
 
 class ClassifyFn(Protocol):
@@ -86,7 +96,7 @@ def route(message: str, classify: ClassifyFn | Callable[[str, str], Any]) -> Rou
     """The skill for `message`; `classify` is `kb.understanding.classify` (name, text) -> Classification."""
     request = drop_instruction_sentences(message).strip()
     if not request:
-        if _QUOTED_STATEMENT.search(message):
+        if _quoted_statement().search(message):
             return RouteDecision("objection", 1.0, False, message, "a quoted buyer statement")
         return RouteDecision("ask", 0.0, True, message, "nothing but instructions to the model")
     got = classify(CLASSIFIER, request)

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from copilot.request import RequestedForm
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；])|(?<=[.!?])\s+(?=[A-Z0-9“\"(\[])")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)、]|[（(]?\d+[)）])\s+")
-_SOURCES_HEADING = re.compile(r"^#+\s*(?:来源|出处|参考|sources?|references?|citations?)\b", re.IGNORECASE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 MIN_UNIT_CHARS = 4
+DATA = Path(__file__).resolve().parent / "data" / "shaping.yaml"
+
+
+@cache
+def _sources_heading() -> re.Pattern[str]:
+    """A heading that opens a list of sources (data/shaping.yaml)."""
+    return re.compile(yaml.safe_load(DATA.read_text(encoding="utf-8"))["sources_heading"], re.IGNORECASE)
 
 
 def units(text: str) -> tuple[list[str], list[str]]:
@@ -31,7 +41,7 @@ def units(text: str) -> tuple[list[str], list[str]]:
         if not line:
             continue
         if line.startswith("#"):
-            in_sources = bool(_SOURCES_HEADING.match(line))
+            in_sources = bool(_sources_heading().match(line))
             continue
         if in_sources or line.startswith(">") or line.startswith("|") or line.startswith("```"):
             continue

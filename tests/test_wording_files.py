@@ -15,13 +15,15 @@ from copilot.wording import Wording, WordingError
 ROOT = Path(__file__).resolve().parents[1]
 OFFLINE = ROOT / "prompts" / "offline"
 HAN = re.compile(r"[\u3400-\u9fff]")
-MAX_CJK_IN_CODE = 2150
+MAX_CJK_IN_CODE = 1150
 """Chinese characters allowed in copilot/**/*.py outside docstrings and comments (issue 14's target: < 300).
 
 Measured 2026-12-06: 4,020 before the wording of explain, objection, brief and ask moved to
-prompts/offline; 2,135 with main of 15:30 merged (the figure reached: this threshold). The rest sits in
-modules other helpers own (fit 650, plan, vocabulary, corpus/render, injection, risks…): lower this as
-their wording moves to files, down to 300."""
+prompts/offline; 2,135 with main of 15:30 merged; 1,370 at 17:00; 1,113 once the wording and language
+data of connection, prompts, text/limits, text/numbers, reading, negotiate, plan, risks, passages,
+shaping, router, knowledge, recap/notes and corpus/loader moved to files. The rest sits in modules
+other helpers are moving now (vocabulary, corpus/render, injection, goal_numbers, llm, inputs, core,
+history, fit…): lower this as their wording moves to files, down to 300."""
 
 
 def _names() -> list[str]:
@@ -65,6 +67,30 @@ def test_copilot_code_holds_almost_no_chinese() -> None:
     assert total < MAX_CJK_IN_CODE, f"{total} Chinese characters in copilot/**/*.py code: {worst}"
 
 
-@pytest.mark.parametrize("module", ["explain", "objection", "brief", "card", "story", "ask"])
+SKILLS_BEING_MOVED = {"fit", "goal_numbers"}
+"""Skill modules whose wording other helpers are moving to files now (issue 14); every other one holds none."""
+
+
+def _skill_modules() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "copilot" / "skills").glob("*.py") if p.stem not in SKILLS_BEING_MOVED)
+
+
+def test_every_skill_module_is_checked() -> None:
+    """The skill modules that write for the rep are among those checked (a rename would silently drop one)."""
+    checked = set(_skill_modules())
+    assert {"explain", "objection", "brief", "card", "story", "ask", "negotiate", "plan", "risks"} <= checked
+    assert "passages" in checked and "plan_words" in checked
+
+
+@pytest.mark.parametrize("module", _skill_modules())
 def test_my_skill_modules_hold_no_user_facing_chinese(module: str) -> None:
+    """Sentences, headings and labels a skill shows are in prompts/offline; language data in data/*.yaml."""
     assert cjk_in_code(ROOT / "copilot" / "skills" / f"{module}.py") == 0
+
+
+def test_the_check_sees_chinese_in_code_but_not_in_docstrings_or_comments(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        '"""模块说明。"""\n\n\ndef f() -> str:\n    """函数说明。"""\n    # 注释\n    return "来源"\n', encoding="utf-8"
+    )
+    assert cjk_in_code(module) == 2

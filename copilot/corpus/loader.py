@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -31,13 +33,20 @@ MAX_FILE_BYTES = 2_000_000
 MIN_SECTION_CHARS = 40
 """Fewer non-blank characters than this in a language section is a missing section."""
 
-SECTION_HEADINGS = {"zh": "## 中文", "en": "## English"}
+DATA = Path(__file__).resolve().parent / "data" / "loader.yaml"
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 YAML_SUFFIXES = {".yaml", ".yml"}
 IGNORED_NAMES = {"README.md", "readme.md", "audit-allowlist.yaml", "regimes.yaml"}
 """Documentation, the audit allow-list and the compliance-regime list live beside the corpus but are not documents."""
 LEXICON_DIRS = {"industries"}
 """Folders of lexicons (read by copilot.reading), not indexed documents."""
+
+
+@cache
+def section_headings() -> Mapping[str, str]:
+    """Language -> the heading of its section in a Markdown document (data/loader.yaml)."""
+    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))["section_headings"]
+    return MappingProxyType({str(lang): str(heading) for lang, heading in data.items()})
 
 
 @dataclass(frozen=True, order=True)
@@ -109,7 +118,7 @@ def _split_sections(body: str, body_line: int) -> tuple[dict[str, str], dict[str
         stripped = raw.strip()
         if stripped.startswith("## ") and not stripped.startswith("###"):
             current = None
-            for lang, heading in SECTION_HEADINGS.items():
+            for lang, heading in section_headings().items():
                 if stripped == heading:
                     current = lang
                     starts[lang] = body_line + offset
@@ -145,7 +154,7 @@ def _parse_markdown(text: str, rel: str) -> tuple[list[Document], list[Problem]]
     body_line = end + 2
     body = "\n".join(lines[end + 1 :])
     sections, starts = _split_sections(body, body_line)
-    for lang, heading in SECTION_HEADINGS.items():
+    for lang, heading in section_headings().items():
         if lang not in sections:
             problems.append(Problem(rel, body_line, "body", f"missing '{heading}' section"))
         elif len(re.sub(r"\s", "", sections[lang])) < MIN_SECTION_CHARS:

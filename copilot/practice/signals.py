@@ -27,7 +27,6 @@ MIN_MOVE_CONFIDENCE = 0.55
 """How sure a next step / limit of fit / empty claim must be (negation is part of these moves)."""
 MARKERS = Path(__file__).resolve().parent / "data" / "markers.yaml"
 _QUESTION_END = re.compile(r"[?？]\s*$")
-_NAME_SPLIT = re.compile(r"与|和|及|、|（|）|\(|\)|“|”|\"|,|，| and | on | with | of ")
 
 
 class TurnSignals(BaseModel):
@@ -69,6 +68,13 @@ def _data() -> dict[str, object]:
     return data
 
 
+@cache
+def _name_split() -> re.Pattern[str]:
+    split = _data()["case_name_split"]
+    assert isinstance(split, str)
+    return re.compile(split)
+
+
 def _markers() -> dict[str, list[str]]:
     explain = _data()["explain"]
     assert isinstance(explain, dict)
@@ -92,7 +98,7 @@ def case_names(kb: KnowledgeBase) -> dict[str, str]:
             continue
         for title in (doc.meta.title_zh, doc.meta.title_en):
             head = re.split(r"[：:]", title, maxsplit=1)[0]
-            for part in _NAME_SPLIT.split(head):
+            for part in _name_split().split(head):
                 part = part.strip(" 　\"'")
                 if len(part) >= 3 and not part.isdigit() and part.lower() not in _words("not_case_names"):
                     names.setdefault(part.lower(), doc.id)

@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 
 DATA = Path(__file__).resolve().parent / "data" / "amounts.yaml"
-MONTHS_EN = "january february march april may june july august september october november december".split()
 _NUM = r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 
 
@@ -143,24 +142,50 @@ def _mentions(text: str, word: str) -> bool:
 
 
 # -- timelines ------------------------------------------------------------------------------------
-_QUARTER_END = {"1": 3, "2": 6, "3": 9, "4": 12, "一": 3, "二": 6, "三": 9, "四": 12}
-_DATE_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月"), "ym"),
-    (re.compile(r"(\d{4})\s*年\s*(?:Q|第)\s*([1-4一二三四])\s*季?度?", re.IGNORECASE), "yq"),
-    (re.compile(r"(\d{4})\s*年\s*([上下])半年"), "yh"),
-    (re.compile(r"(\d{4})\s*年\s*(?:底|末)"), "yend"),
-    (re.compile(r"\bQ([1-4])\s*(?:of\s*)?(\d{4})\b", re.IGNORECASE), "qy"),
-    (re.compile(r"\b(\d{4})\s*Q([1-4])\b", re.IGNORECASE), "yq"),
-    (re.compile(r"\bH([12])\s*(\d{4})\b", re.IGNORECASE), "hy"),
-    (re.compile(r"\b(\d{4})-(\d{2})\b"), "ym"),
-    (re.compile(rf"\b({'|'.join(MONTHS_EN)}|{'|'.join(m[:3] for m in MONTHS_EN)})\.?\s+(\d{{4}})\b", re.I), "my"),
-    (re.compile(r"\bend\s+of\s+(\d{4})\b", re.IGNORECASE), "yend"),
-]
+DATES = Path(__file__).resolve().parent / "data" / "dates.yaml"
+
+
+@dataclass(frozen=True)
+class _DateWords:
+    rules: tuple[tuple[re.Pattern[str], str], ...]
+    quarters: dict[str, int]
+    first_half: frozenset[str]
+    months: tuple[str, ...]
+    date_prefixes: tuple[str, ...]
+    calendar_units: frozenset[str]
+    day_month_units: frozenset[str]
+    month_unit: str
+    month_counters: tuple[str, ...]
+    half_year: tuple[re.Pattern[str], ...]
+
+
+@cache
+def date_words() -> _DateWords:
+    data: dict[str, Any] = yaml.safe_load(DATES.read_text(encoding="utf-8"))
+    months = tuple(str(m) for m in data["months"])
+    month = "|".join([*months, *(m[:3] for m in months)])
+    rules = tuple(
+        (re.compile(str(rule["pattern"]).replace("{month}", month), re.IGNORECASE), str(rule["kind"]))
+        for rule in data["rules"]
+    )
+    return _DateWords(
+        rules=rules,
+        quarters={str(k): int(v) for k, v in data["quarters"].items()},
+        first_half=frozenset(str(h) for h in data["first_half"]),
+        months=months,
+        date_prefixes=tuple(str(p) for p in data["date_prefixes"]),
+        calendar_units=frozenset(str(u) for u in data["calendar_units"]),
+        day_month_units=frozenset(str(u) for u in data["day_month_units"]),
+        month_unit=str(data["month_unit"]),
+        month_counters=tuple(str(c) for c in data["month_counters"]),
+        half_year=tuple(re.compile(str(p), re.IGNORECASE) for p in data["half_year"]),
+    )
 
 
 def find_date(text: str) -> str | None:
     """The month a timeline names, as YYYY-MM (a quarter or half counts as its last month)."""
-    for pattern, kind in _DATE_RULES:
+    d = date_words()
+    for pattern, kind in d.rules:
         m = pattern.search(text)
         if m is None:
             continue
@@ -168,15 +193,15 @@ def find_date(text: str) -> str | None:
         if kind == "ym":
             year, month = int(a), int(b)
         elif kind == "yq":
-            year, month = int(a), _QUARTER_END[b]
+            year, month = int(a), 3 * d.quarters[b]
         elif kind == "qy":
-            year, month = int(b), _QUARTER_END[a]
+            year, month = int(b), 3 * d.quarters[a]
         elif kind == "yh":
-            year, month = int(a), 6 if b in ("上", "1") else 12
+            year, month = int(a), 6 if b in d.first_half else 12
         elif kind == "hy":
             year, month = int(b), 6 if a == "1" else 12
         elif kind == "my":
-            year, month = int(b), next(i for i, n in enumerate(MONTHS_EN, 1) if n.startswith(a.lower()[:3]))
+            year, month = int(b), next(i for i, n in enumerate(d.months, 1) if n.startswith(a.lower()[:3]))
         else:
             year, month = int(a), 12
         if 1 <= month <= 12 and 1990 <= year <= 2100:
@@ -195,22 +220,21 @@ def _duration_pattern() -> re.Pattern[str]:
 
 def find_months(text: str) -> int | None:
     """A duration in `text`, in whole months (at least one), or None. "2027年" is a date, not a duration."""
-    w = words()
+    w, d = words(), date_words()
     for m in _duration_pattern().finditer(text):
         unit = m.group("unit")
         num = m.group("num")
-        if text[max(0, m.start() - 1) : m.start()] in ("第", "上", "下"):
+        if text[max(0, m.start() - 1) : m.start()] in d.date_prefixes:
             continue  # 第一季度, 上半年: a date
-        if unit in ("月", "年", "日") and re.fullmatch(r"\d+", num) and (len(num) == 4 or unit in ("月", "日")):
+        if unit in d.calendar_units and re.fullmatch(r"\d+", num) and (len(num) == 4 or unit in d.day_month_units):
             continue  # 2027年, 9月, 30日: dates
-        if unit == "月" and not num.endswith(("个", "半")):
-            # "三月" is March; a duration is "三个月" (handled by the 个月 unit)
-            continue
+        if unit == d.month_unit and not num.endswith(d.month_counters):
+            continue  # "三月" is March; a duration is "三个月" (handled by the 个月 unit)
         value = _number(num)
         factor = w.durations.get(unit) or w.durations.get(unit.lower())
         if value is None or factor is None:
             continue
         return max(1, round(value * factor))
-    if re.search(r"(?<![上下])半年", text) or re.search(r"\bhalf\s+a\s+year\b", text, re.IGNORECASE):
+    if any(p.search(text) for p in d.half_year):
         return 6
     return None

@@ -13,8 +13,11 @@ The rep learns them before the buyer does. A need is covered only by what the pr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from copilot.corpus.lexicons import Regime
 from copilot.deal import Deal
@@ -27,7 +30,13 @@ Encode = Callable[[list[str]], np.ndarray]
 PAIN_SIMILARITY = 0.25
 """A capability at least this close to a pain (cosine of the multilingual embedder) covers it. Measured on the
 example profile: a pain and the capability answering it score 0.3-0.45, unrelated pairs below 0.2."""
-GENERIC = {"erp", "crm", "mes", "wms", "tms", "his", "system", "systems", "platform", "系统", "平台", "api", "the"}
+DATA = Path(__file__).resolve().parent / "data" / "gaps.yaml"
+
+
+@cache
+def generic_words() -> frozenset[str]:
+    """Words too generic to tie a pain to a capability (data/gaps.yaml)."""
+    return frozenset(str(w) for w in yaml.safe_load(DATA.read_text(encoding="utf-8"))["generic_words"])
 
 
 def _words(text: str) -> set[str]:
@@ -41,7 +50,7 @@ def _words(text: str) -> set[str]:
 
 def _system_covered(system: str, integrations: Sequence[str]) -> bool:
     mine = _words(system)
-    distinctive = mine - GENERIC or mine
+    distinctive = mine - generic_words() or mine
     theirs: set[str] = set()
     for item in integrations:
         theirs |= _words(item)
@@ -93,7 +102,7 @@ def _pain_covered(pain: str, capabilities: Sequence[str], encode: Encode | None)
         vectors = encode([pain, *capabilities])
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         return float((vectors[1:] @ vectors[0]).max()) >= PAIN_SIMILARITY
-    mine = _words(pain) - GENERIC
+    mine = _words(pain) - generic_words()
     return any(len(mine & _words(c)) >= 2 for c in capabilities)
 
 

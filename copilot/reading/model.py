@@ -24,7 +24,7 @@ Source = Literal["declared", "classified"]
 class Money(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    amount: float = Field(description="in units of the currency (300万元 -> 3000000)")
+    amount: float = Field(description="in units of the currency (RMB 3m -> 3000000)")
     currency: str = Field(description="ISO code: CNY, EUR, USD…")
     text: str = Field(description="the words it was read from, shown back to the rep")
 

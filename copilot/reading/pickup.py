@@ -9,6 +9,10 @@ under its kind (a budget or timeline replaces the previous one); the chat shows 
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from copilot.deal import Constraints, Deal
 from copilot.reading.build import CONSTRAINTS_SET, KnowledgeBase, parse_constraints
@@ -17,7 +21,13 @@ from copilot.reading.model import ParsedConstraint
 MIN_CONFIDENCE = 0.45
 """The classifier's own "unsure" line: a stated requirement also needs its value read (amount, regime…)."""
 MAX_CHARS = 200
-_QUESTION = re.compile(r"[？?]\s*$|吗|什么|怎么|如何|是否|\b(?:what|how|why|does|do|is|are|can)\b.*\?", re.IGNORECASE)
+DATA = Path(__file__).resolve().parent / "data" / "pickup.yaml"
+
+
+@cache
+def _question() -> re.Pattern[str]:
+    """What makes a message a question (data/pickup.yaml)."""
+    return re.compile(yaml.safe_load(DATA.read_text(encoding="utf-8"))["question"], re.IGNORECASE)
 
 
 def _has_value(pc: ParsedConstraint) -> bool:
@@ -32,7 +42,7 @@ def _has_value(pc: ParsedConstraint) -> bool:
 def constraint_in_message(message: str, deal: Deal, kb: KnowledgeBase) -> tuple[Deal, ParsedConstraint] | None:
     """The deal with the message's constraint added, and the constraint; None when the message states none."""
     text = " ".join(message.split())
-    if not text or len(text) > MAX_CHARS or _QUESTION.search(text) or text in deal.constraints.texts():
+    if not text or len(text) > MAX_CHARS or _question().search(text) or text in deal.constraints.texts():
         return None
     probe = deal.model_copy(update={"constraints": Constraints(sentences=[text])})
     (pc,) = parse_constraints(probe, kb)

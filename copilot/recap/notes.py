@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-_INLINE_SPEAKER = re.compile(r"^(?P<spk>(?:发言人|Speaker)\s*\d+)\s+\d{1,2}:\d{2}(?::\d{2})?\s+(?P<text>.+)$")
-_SPEAKER_HEADER = re.compile(r"^(?P<spk>(?:发言人|Speaker)\s*\d+|[^\d:：]{1,40}?)\s+\d{1,2}:\d{2}(?::\d{2})?\s*$")
+import yaml
+
+DATA = Path(__file__).resolve().parent / "data" / "transcripts.yaml"
 _TEAMS_HEADER = re.compile(r"^\d{1,2}:\d{2}:\d{2}\s+(?P<spk>[^\d].{0,60})$")
 _BULLET = re.compile(r"^(?:[-*+•]\s*(?:\[[ xX]\]\s*)?|\d{1,2}[.、)]\s*|[（(]\d{1,2}[)）]\s*)")
 _HEADING = re.compile(r"^#{1,6}\s*(?P<text>.+)$")
 _BOLD_LABEL = re.compile(r"^\*\*(?P<label>[^*]{1,40})\*\*\s*[:：]?\s*(?P<text>.*)$")
 _LABEL = re.compile(r"^(?P<label>[^：:，,。]{1,12}?)(?:[：:]|\s[–—-]\s)\s*(?P<text>.+)$")
 _CLAUSE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+(?=[A-Z])")
+
+
+@cache
+def _speaker_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A line that starts with a numbered speaker and a time, and a speaker header line (name and time)."""
+    words = yaml.safe_load(DATA.read_text(encoding="utf-8"))["speaker_words"]
+    who = "|".join(re.escape(str(w)) for w in words)
+    inline = re.compile(rf"^(?P<spk>(?:{who})\s*\d+)\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+(?P<text>.+)$")
+    header = re.compile(rf"^(?P<spk>(?:{who})\s*\d+|[^\d:：]{{1,40}}?)\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s*$")
+    return inline, header
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ def _clauses(text: str) -> list[str]:
 
 def read_notes(notes: str) -> list[Clause]:
     """The clauses of `notes` in order, with line, speaker, section heading and line label."""
+    inline_speaker, speaker_header = _speaker_patterns()
     out: list[Clause] = []
     speaker: str | None = None
     section: str | None = None
@@ -52,10 +66,10 @@ def read_notes(notes: str) -> list[Clause]:
         if heading or (bold and not bold.group("text").strip()):
             section = (heading.group("text") if heading else bold.group("label") if bold else "").strip("*: ：")
             continue
-        inline = _INLINE_SPEAKER.match(line)
+        inline = inline_speaker.match(line)
         if inline:
             speaker, line = inline.group("spk"), inline.group("text")
-        elif (header := _SPEAKER_HEADER.match(line) or _TEAMS_HEADER.match(line)) is not None:
+        elif (header := speaker_header.match(line) or _TEAMS_HEADER.match(line)) is not None:
             speaker = header.group("spk").strip()
             continue
         line = _BULLET.sub("", line).strip()

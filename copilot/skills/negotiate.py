@@ -10,6 +10,9 @@ what to add, with an example, and no ladder.
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import yaml
 
 from copilot.deal import Deal, Negotiation, NegotiationIssue
@@ -31,12 +34,15 @@ from copilot.text.segment import tokenize
 from copilot.vendor import VendorProfile
 from copilot.wording import Wording
 
-SHARED_RISK = (
-    ("pilot_then_scale", "method-shared-risk", "分阶段试点 验收标准 继续 调整 停止 staged pilots decision point"),
-    ("milestone_payments", "method-shared-risk", "费用与指标挂钩 少收 tie part of your fee to agreed metrics"),
-    ("joint_kpi_reviews", "method-milestones-value-reviews", "季度复盘 价值指标 quarterly review value metrics"),
-)
+DATA = Path(__file__).resolve().parent / "data" / "negotiate.yaml"
 _LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}
+
+
+@cache
+def shared_risk() -> tuple[tuple[str, str, str], ...]:
+    """(key, method document, search query) of each shared-risk option, from data/negotiate.yaml."""
+    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    return tuple((str(o["key"]), str(o["doc"]), str(o["query"])) for o in data["shared_risk"])
 
 
 def fmt(value: float) -> str:
@@ -163,7 +169,7 @@ def _trades(negotiation: Negotiation, w: Wording) -> list[Trade]:
 
 def _shared_risk(g: Grounding, w: Wording) -> list[SharedRiskOption]:
     out = []
-    for key, doc_id, query in SHARED_RISK:
+    for key, doc_id, query in shared_risk():
         citation = g.cite_doc(doc_id, query)
         out.append(
             SharedRiskOption(

@@ -20,6 +20,7 @@ from copilot.knowledge import KnowledgeBase
 from copilot.results import Citation
 from copilot.skills.figures import number_bank, unknown, unsupported
 from copilot.text.chunking import split_sentences
+from copilot.wording import Wording
 
 _SPACE = re.compile(r"\s+")
 _LIST_PREFIX = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)")
@@ -176,11 +177,11 @@ def join_list(items: Sequence[str], lang: str) -> str:
     items = [i for i in items if i]
     if not items:
         return ""
-    if len(items) == 1:
-        return items[0]
-    if lang == "zh":
-        return "、".join(items[:-1]) + "和" + items[-1]
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    say = Wording("common", "zh" if lang == "zh" else "en")
+    joined = items[0]
+    for i, item in enumerate(items[1:], 2):
+        joined = say("list.last" if i == len(items) else "list.more", head=joined, item=item)
+    return joined
 
 
 def end_sentence(text: str, lang: str) -> str:
@@ -218,5 +219,5 @@ def sources_section(citations: Sequence[Citation], lang: str, level: int = 2) ->
         if c.doc_id not in seen:
             seen.add(c.doc_id)
             titles.append(c.title)
-    heading = "#" * level + (" 来源" if lang == "zh" else " Sources")
+    heading = "#" * level + " " + Wording("common", "zh" if lang == "zh" else "en")("sources_heading")
     return heading + "\n" + "\n".join(f"- {t}" for t in titles) if titles else ""

@@ -27,7 +27,7 @@ from copilot.reading.model import DealReading
 from copilot.results import KpiOut, Notice, PhaseOut, PlanResult, ValueMetricOut
 from copilot.skills.goal_numbers import BuyerNumber, Family, buyer_numbers
 from copilot.skills.passages import Cited
-from copilot.skills.plan_words import _labels, month_span, number_words, render_plan
+from copilot.skills.plan_words import _labels, month_span, number_words, plan_data, render_plan
 from copilot.skills.shaping import budget_lines, deployment_lines, plan_horizon, timeline_line, vendor_lines
 from copilot.text.segment import stem, tokenize
 from copilot.vocabulary import Language
@@ -38,17 +38,6 @@ __all__ = ["month_span", "number_words", "plan_offline", "render_plan", "scale_p
 MIN_HORIZON = 3
 MAX_HORIZON = 60
 PLAYBOOK_HORIZON = 12
-
-
-_TIME_UNIT = re.compile(
-    r"^(?:个?工作日|个?小时|分钟|秒钟?|天|日|周|个?月|年|working days?|business days?|hours?|minutes?|seconds?|days?|"
-    r"weeks?|months?|years?)",
-    re.IGNORECASE,
-)
-_IGNORED_WORDS = frozenset(  # units and number words: the unit family decides, not the word
-    "小时 分钟 秒 天 日 周 月 年 工作日 个月 hour hours minut secon day days week weeks month year years "
-    "zero one two three four five six seven eight nine ten eleve twelv".split()
-)
 
 
 # -- phases -----------------------------------------------------------------------------------------
@@ -90,7 +79,7 @@ def _words(text: str) -> set[str]:
             token = stem(token)[:5]
         elif len(token) < 2:
             continue
-        if token not in _IGNORED_WORDS:
+        if token not in plan_data().ignored_words:
             out.add(token)
     return out
 
@@ -99,7 +88,7 @@ def _unit_family(unit: Bilingual) -> Family:
     en = unit.en.strip().lower()
     if en.startswith("%"):
         return "percent"
-    if _TIME_UNIT.match(en):
+    if plan_data().time_unit.match(en):
         return "time"
     return "count"
 

@@ -4,6 +4,12 @@ month numbers written out in words (computed months are not shown as figures), t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from copilot.deal import Deal
 from copilot.results import PlanResult
@@ -16,25 +22,49 @@ def _labels(lang: str) -> dict[str, str]:
     return {k: v for k, v in Wording("plan", lang).entries.items() if isinstance(v, str)}
 
 
-_ZH_DIGITS = "零一二三四五六七八九"
-_EN_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen"
-).split()
-_EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty"]
+DATA = Path(__file__).resolve().parent / "data" / "plan.yaml"
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """data/plan.yaml: number words, and the patterns and words the plan matches goals to KPIs with."""
+
+    zh_digits: tuple[str, ...]
+    zh_ten: str
+    en_ones: tuple[str, ...]
+    en_tens: tuple[str, ...]
+    single_value: re.Pattern[str]
+    time_unit: re.Pattern[str]
+    ignored_words: frozenset[str]
+
+
+@cache
+def plan_data() -> PlanData:
+    data: dict[str, Any] = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    words = data["number_words"]
+    return PlanData(
+        zh_digits=tuple(str(d) for d in words["zh"]["digits"]),
+        zh_ten=str(words["zh"]["ten"]),
+        en_ones=tuple(str(w) for w in words["en"]["ones"]),
+        en_tens=tuple(str(w) for w in words["en"]["tens"]),
+        single_value=re.compile(data["single_value"]),
+        time_unit=re.compile(data["time_unit"], re.IGNORECASE),
+        ignored_words=frozenset(str(w) for w in data["ignored_words"]),
+    )
 
 
 def number_words(n: int, lang: str) -> str:
     """1..99 in words ("十二", "twelve"): month numbers are computed, so they are not shown as figures."""
+    d = plan_data()
     if lang == "zh":
         if n < 10:
-            return _ZH_DIGITS[n]
+            return d.zh_digits[n]
         tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else _ZH_DIGITS[tens]) + "十" + (_ZH_DIGITS[ones] if ones else "")
+        return ("" if tens == 1 else d.zh_digits[tens]) + d.zh_ten + (d.zh_digits[ones] if ones else "")
     if n < 20:
-        return _EN_ONES[n]
+        return d.en_ones[n]
     tens, ones = divmod(n, 10)
-    return _EN_TENS[tens] + (f"-{_EN_ONES[ones]}" if ones else "")
+    return d.en_tens[tens] + (f"-{d.en_ones[ones]}" if ones else "")
 
 
 def month_span(start: int, end: int, lang: str) -> str:
@@ -43,12 +73,9 @@ def month_span(start: int, end: int, lang: str) -> str:
     return say("month_one", a=a) if start == end else say("month_span", a=a, b=b)
 
 
-_SINGLE_VALUE = re.compile(r"[≤≥<>]?\s*(?:\d+(?:\.\d+)?|[A-Za-z]+|[零一二两三四五六七八九十]+)")
-
-
 def _value(target: str, unit: str) -> str:
     """ "100 %", "≥ 2 家"; a worded target keeps its unit apart: "低于基线（分钟）"."""
-    if not _SINGLE_VALUE.fullmatch(target) and re.search(r"[A-Za-z\u4e00-\u9fff]", target):
+    if not plan_data().single_value.fullmatch(target) and re.search(r"[A-Za-z\u4e00-\u9fff]", target):
         return f"{target}（{unit}）" if re.search(r"[\u4e00-\u9fff]", target) else f"{target} ({unit})"
     return f"{target} {unit}".strip()
 

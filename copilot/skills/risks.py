@@ -27,6 +27,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from copilot.corpus.models import RiskEntry
 from copilot.deal import Deal
@@ -56,7 +60,13 @@ ALWAYS = (
     "wrong_tool",
 )
 LAW_REGIONS = ("cn", "eu", "uk", "us")  # regions whose own policies the corpus holds
-_SYSTEM_WORDS = re.compile(r"ERP|CRM|MES|WMS|TMS|HIS|SAP|Oracle|系统|system|platform|平台", re.IGNORECASE)
+DATA = Path(__file__).resolve().parent / "data" / "risks.yaml"
+
+
+@cache
+def _system_words() -> re.Pattern[str]:
+    """Words that name a system to integrate with (data/risks.yaml)."""
+    return re.compile(yaml.safe_load(DATA.read_text(encoding="utf-8"))["system_words"], re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ def _deal_query(deal: Deal) -> str:
 
 
 def _names_systems(deal: Deal) -> bool:
-    return bool(deal.systems) or bool(_SYSTEM_WORDS.search(" ".join([*deal.pains, *deal.goals])))
+    return bool(deal.systems) or bool(_system_words().search(" ".join([*deal.pains, *deal.goals])))
 
 
 def _candidates(kb: KnowledgeBase, g: Grounding, deal: Deal) -> dict[str, _Candidate]:

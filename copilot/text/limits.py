@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from copilot.text.tokens import get_encoding
+from copilot.wording import Wording
 
 _GARBAGE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # control characters except \t \n \r
@@ -87,14 +88,14 @@ def cut_to_tokens(text: str, max_tokens: int, encoding: str = "cl100k_base") -> 
 
 def truncation_message(what_zh: str, what_en: str, cut: Cut, max_tokens: int) -> str:
     """What to tell the user, in both languages, about a text that was cut: how much of it was kept."""
-    zh = (
-        f"{what_zh}过长，只使用了开头约 {cut.kept_tokens:,} 个词元"
-        f"（{cut.kept_chars:,} / {cut.total_chars:,} 个字符；上限 {max_tokens:,} 个词元）"
-    )
-    en = (
-        f"{what_en} is too long: only its first {cut.kept_tokens:,} tokens were used "
-        f"({cut.kept_chars:,} of {cut.total_chars:,} characters; the limit is {max_tokens:,} tokens)"
-    )
+    figures = {
+        "kept_tokens": f"{cut.kept_tokens:,}",
+        "kept_chars": f"{cut.kept_chars:,}",
+        "total_chars": f"{cut.total_chars:,}",
+        "max_tokens": f"{max_tokens:,}",
+    }
+    zh = Wording("limits", "zh")("truncated", what=what_zh, **figures)
+    en = Wording("limits", "en")("truncated", what=what_en, **figures)
     return f"{zh} / {en}"
 
 

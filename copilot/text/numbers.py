@@ -13,62 +13,65 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        1,
+import yaml
+
+DATA = Path(__file__).resolve().parent / "data" / "numbers.yaml"
+
+
+@dataclass(frozen=True)
+class _Notation:
+    """The patterns and multipliers of data/numbers.yaml, compiled once."""
+
+    months: Mapping[str, int]
+    zh_date: re.Pattern[str]
+    en_date_dmy: re.Pattern[str]
+    en_date_my: re.Pattern[str]
+    en_date_mdy: re.Pattern[str]
+    en_date_range: re.Pattern[str]
+    number: re.Pattern[str]
+    multiplier: Mapping[str, float]
+    range_dash: re.Pattern[str]
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _notation() -> _Notation:
+    data: dict[str, Any] = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    months = {str(name): int(number) for number, names in data["months"].items() for name in names}
+    month = _alternation(months)
+    zh = {str(k): float(v) for k, v in data["multipliers"]["zh"].items()}
+    en = {str(k): float(v) for k, v in data["multipliers"]["en"].items()}
+    return _Notation(
+        months=MappingProxyType(months),
+        zh_date=re.compile(data["zh_date"]),
+        en_date_dmy=re.compile(rf"(?<![\d.])(\d{{1,2}})\s+({month})\.?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE),
+        en_date_my=re.compile(rf"\b({month})\.?\s+(\d{{4}})(?!\d)", re.IGNORECASE),
+        en_date_mdy=re.compile(rf"\b({month})\.?\s+(\d{{1,2}}),\s+(\d{{4}})(?!\d)", re.IGNORECASE),
+        en_date_range=re.compile(
+            rf"(?<![\d.])(\d{{1,2}})\s+({month})\.?\s*[–—-]\s*\d{{1,2}}\s+(?:{month})\.?,?\s+(\d{{4}})(?!\d)",
+            re.IGNORECASE,
+        ),
+        number=re.compile(
+            r"(?<![A-Za-z\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
+            rf"(\s*(?:{_alternation(zh)})|\s?(?:{_alternation(en)})(?![A-Za-z]))?",
+            re.IGNORECASE,
+        ),
+        multiplier=MappingProxyType({**zh, **en}),
+        range_dash=re.compile(data["range_between"]),
     )
-    for m in names
-}
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
-_ZH_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
-_EN_DATE_DMY = re.compile(rf"(?<![\d.])(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
-_EN_DATE_MY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
-_EN_DATE_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}}),\s+(\d{{4}})(?!\d)", re.IGNORECASE)
-_EN_DATE_RANGE = re.compile(
-    rf"(?<![\d.])(\d{{1,2}})\s+({_MONTH_RE})\.?\s*[–—-]\s*\d{{1,2}}\s+(?:{_MONTH_RE})\.?,?\s+(\d{{4}})(?!\d)",
-    re.IGNORECASE,
-)
+
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-
-_NUMBER = re.compile(
-    r"(?<![A-Za-z\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
-    r"(\s*(?:万亿|亿|万|千)|\s?(?:tn|trillion|bn|billion|million|thousand|m|k)(?![A-Za-z]))?",
-    re.IGNORECASE,
-)
-_MULTIPLIER = {
-    "万亿": 1e12,
-    "亿": 1e8,
-    "万": 1e4,
-    "千": 1e3,
-    "tn": 1e12,
-    "trillion": 1e12,
-    "bn": 1e9,
-    "billion": 1e9,
-    "million": 1e6,
-    "m": 1e6,
-    "thousand": 1e3,
-    "k": 1e3,
-}
-_RANGE_DASH = re.compile(r"\s*(?:[–—~-]|to|至|到)\s*")
 _LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
 
 
@@ -105,8 +108,10 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def find_dates(text: str) -> list[DateMention]:
+    notation = _notation()
+    months = notation.months
     found: list[DateMention] = []
-    for m in _ZH_DATE.finditer(text):
+    for m in notation.zh_date.finditer(text):
         found.append(
             DateMention(
                 m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None, m.start()
@@ -114,16 +119,16 @@ def find_dates(text: str) -> list[DateMention]:
         )
     for m in _ISO_DATE.finditer(text):
         found.append(DateMention(m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3)), m.start()))
-    for m in _EN_DATE_RANGE.finditer(text):  # "15 Aug–23 Sept 2022": the first date takes the year
-        found.append(DateMention(m.group(0), int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)), m.start()))
-    for m in _EN_DATE_DMY.finditer(text):
-        found.append(DateMention(m.group(0), int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)), m.start()))
-    for m in _EN_DATE_MDY.finditer(text):
-        found.append(DateMention(m.group(0), int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)), m.start()))
+    for m in notation.en_date_range.finditer(text):  # "15 Aug–23 Sept 2022": the first date takes the year
+        found.append(DateMention(m.group(0), int(m.group(3)), months[m.group(2).lower()], int(m.group(1)), m.start()))
+    for m in notation.en_date_dmy.finditer(text):
+        found.append(DateMention(m.group(0), int(m.group(3)), months[m.group(2).lower()], int(m.group(1)), m.start()))
+    for m in notation.en_date_mdy.finditer(text):
+        found.append(DateMention(m.group(0), int(m.group(3)), months[m.group(1).lower()], int(m.group(2)), m.start()))
     taken = [(d.start, d.start + len(d.text)) for d in found]
-    for m in _EN_DATE_MY.finditer(text):
+    for m in notation.en_date_my.finditer(text):
         if not any(s <= m.start() < e for s, e in taken):
-            found.append(DateMention(m.group(0), int(m.group(2)), _MONTHS[m.group(1).lower()], None, m.start()))
+            found.append(DateMention(m.group(0), int(m.group(2)), months[m.group(1).lower()], None, m.start()))
     return sorted(found, key=lambda d: d.start)
 
 
@@ -133,7 +138,8 @@ def find_figures(text: str, *, skip_dates: bool = True) -> list[Figure]:
     if skip_dates:
         spans += [(d.start, d.start + len(d.text)) for d in find_dates(text)]
     cleaned = _blank(text, spans) if spans else text
-    matches = list(_NUMBER.finditer(cleaned))
+    notation = _notation()
+    matches = list(notation.number.finditer(cleaned))
     figures = []
     for i, m in enumerate(matches):
         integer, fraction, suffix = m.group(1), m.group(2) or "", (m.group(3) or "").strip().lower()
@@ -141,10 +147,10 @@ def find_figures(text: str, *, skip_dates: bool = True) -> list[Figure]:
             # In a range such as "245–255m" or "9–10m" the multiplier applies to both ends.
             following = matches[i + 1]
             between = cleaned[m.end() : following.start()]
-            if _RANGE_DASH.fullmatch(between):
+            if notation.range_dash.fullmatch(between):
                 suffix = (following.group(3) or "").strip().lower()
         raw = float(integer.replace(",", "") + fraction)
-        figures.append(Figure(m.group(0).strip(), raw, raw * _MULTIPLIER.get(suffix, 1.0), m.start()))
+        figures.append(Figure(m.group(0).strip(), raw, raw * notation.multiplier.get(suffix, 1.0), m.start()))
     return figures
 
 
