@@ -49,6 +49,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from copilot.wording import Wording  # noqa: E402  (after the path: the bench runs from a checkout)
+
 MESSAGE_SKILLS: dict[str, str] = {
     "沃尔玛芒果溯源从几天缩短到几秒？": "ask",
     "What did TradeLens fail at, and what should I not claim about it?": "ask",
@@ -120,8 +122,10 @@ ERROR_MARKERS = (
     "Reply unfinished",
     "The deal panel has a problem",
     "Type a question first",
+    *(Wording("ui", lang)(key) for lang in ("zh", "en") for key in ("chat.status_partial", "chat.status_interrupted")),
 )
-"""Text the chat tab shows when a turn went wrong (ui/chat.py); notes of failures start with ⚠ as well."""
+"""Text the chat tab shows when a turn went wrong (ui/chat_turn.py, in the conversation's language: both are
+looked for); notes of failures start with ⚠ as well."""
 
 
 def deal_fields(deal: dict[str, str]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Index upkeep and serving memory at 100k chunks, the baseline code and this code side by side in one run.
 
-    python bench/scale.py --work DIR --baseline SRC [--size 100000]
+    python bench/scale.py --work DIR --baseline SRC [--baseline SRC2] [--size 100000]
 
 DIR keeps the corpus and the indexes between runs (built once: the first run writes the
 distracted corpus of bench/synthetic.py and indexes it; later runs reuse it). SRC is a
@@ -264,17 +264,20 @@ def _child(step: str, work: Path, rounds: int, code: Path | None) -> dict[str, A
     return result
 
 
-def run(work: Path, baseline: Path, size: int, rounds: int) -> dict[str, Any]:
+def run(work: Path, baselines: list[Path], size: int, rounds: int) -> dict[str, Any]:
     from bench.synthetic import write_distracted_corpus
 
     if not (work / "corpus").is_dir():
         write_distracted_corpus(work / "corpus", size)
+    baseline = baselines[0]
     report: dict[str, Any] = {"size": size, "work": str(work), "baseline": str(baseline)}
+    report["baselines"] = [str(b) for b in baselines]
     if not (work / "home").is_dir():
         report["build"] = _child("build", work, rounds, baseline)
     if not (work / "langchain").is_dir():
         report["langchain_build"] = _child("langchain-build", work, rounds, baseline)
-    for name, code in (("baseline", baseline), ("new", None)):
+    codes = [("baseline", baseline), *((f"baseline{i}", b) for i, b in enumerate(baselines[1:], 2)), ("new", None)]
+    for name, code in codes:
         figures: dict[str, Any] = {}
         noops = [_child("noop", work, rounds, code) for _ in range(4)]
         figures["noop_first_s"] = noops[0]["noop_s"]  # after the other code's writes: no shortcut applies
@@ -289,28 +292,44 @@ def run(work: Path, baseline: Path, size: int, rounds: int) -> dict[str, Any]:
     return report
 
 
+def _figure(figures: dict[str, Any], key: str) -> Any:
+    return figures["metrics"]["all"][key] if key == "recall@5" else figures[key]
+
+
 def markdown(report: dict[str, Any]) -> str:
     base, new, lc = report["baseline"], report["new"], report["langchain"]
 
     def ratio(a: float, b: float) -> str:
         return f"{a / b:.2f}x" if b else "–"
 
-    rows = [
-        ("first no-op re-index after another writer: wall s", base["noop_first_s"], new["noop_first_s"]),
-        ("the same, CPU s", base["noop_first_cpu_s"], new["noop_first_cpu_s"]),
-        ("no-op re-index (median of the next 3): wall s", base["noop_s"], new["noop_s"]),
-        ("the same, CPU s", base["noop_cpu_s"], new["noop_cpu_s"]),
-        ("add one document: wall s", base["add_s"], new["add_s"]),
-        ("the same, CPU s", base["add_cpu_s"], new["add_cpu_s"]),
-        ("open (cached) s", base["open_s"], new["open_s"]),
-        ("peak memory serving MB", base["serve_peak_mb"], new["serve_peak_mb"]),
-        ("query p50 ms", base["p50_ms"], new["p50_ms"]),
-        ("query p95 ms", base["p95_ms"], new["p95_ms"]),
-        ("recall@5 (hash embedder)", base["metrics"]["all"]["recall@5"], new["metrics"]["all"]["recall@5"]),
+    extra = [(k, report[k]) for k in sorted(report) if k.startswith("baseline") and k[8:].isdigit()]
+
+    names = [
+        ("first no-op re-index after another writer: wall s", "noop_first_s"),
+        ("the same, CPU s", "noop_first_cpu_s"),
+        ("no-op re-index (median of the next 3): wall s", "noop_s"),
+        ("the same, CPU s", "noop_cpu_s"),
+        ("add one document: wall s", "add_s"),
+        ("the same, CPU s", "add_cpu_s"),
+        ("open (cached) s", "open_s"),
+        ("peak memory serving MB", "serve_peak_mb"),
+        ("query p50 ms", "p50_ms"),
+        ("query p95 ms", "p95_ms"),
+        ("recall@5 (hash embedder)", "recall@5"),
     ]
-    lines = ["| measure | baseline | this code | this / baseline |", "|---|---|---|---|"]
+    rows = [(name, _figure(base, key), _figure(new, key), key) for name, key in names]
+    keys = [key for _, _, _, key in rows]
+    rows3 = [(name, a, b) for name, a, b, _ in rows]
+    others = [[_figure(fig, key) for key in keys] for _, fig in extra]
+    head = "".join(f" {k} |" for k, _ in extra)
+    lines = [
+        f"| measure | baseline |{head} this code | this / baseline |",
+        "|---|---|" + "---|" * len(extra) + "---|---|",
+    ]
     # CPU s: the step's own process (user + system), index_corpus only; wall s includes waiting for the machine
-    lines += [f"| {name} | {a} | {b} | {ratio(b, a)} |" for name, a, b in rows]
+    for i, (name, a, b) in enumerate(rows3):
+        mid = "".join(f" {o[i]} |" for o in others)
+        lines.append(f"| {name} | {a} |{mid} {b} | {ratio(b, a)} |")
     lines.append(
         f"\nlangchain on the same corpus and embedder: peak serving {lc['serve_peak_mb']} MB "
         f"(this code {ratio(new['serve_peak_mb'], lc['serve_peak_mb'])}, baseline "
@@ -322,7 +341,9 @@ def markdown(report: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--baseline", type=Path, help="checkout of the code to compare against")
+    parser.add_argument(
+        "--baseline", type=Path, action="append", help="checkout of the code to compare against (repeat: several)"
+    )
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path)
@@ -331,7 +352,7 @@ def main() -> int:
     if args.step:
         print(json.dumps(STEPS[args.step](args.work, args.rounds)))
         return 0
-    if args.baseline is None:
+    if not args.baseline:
         parser.error("--baseline is required")
     report = run(args.work, args.baseline, args.size, args.rounds)
     if args.json:

@@ -58,6 +58,7 @@ from bench._llm import DraftBook, RunnerProbe, answer_with, llm_settings, model_
 from copilot.core import Copilot
 from copilot.index.models import Hit, SearchFilters
 from copilot.knowledge import KnowledgeBase
+from copilot.rehearsal import rehearse
 from copilot.settings import Settings
 from evals.cases import SKILL_NAMES, SkillCase, default_dataset, load_skill_cases
 from evals.execute import Engine
@@ -341,6 +342,9 @@ def measure(part: str, args: argparse.Namespace, settings: Settings) -> dict[str
     calls = all_calls(cases)
     kb = TimedKnowledgeBase(KnowledgeBase.open(settings))
     kb.warm_up()
+    if not args.no_rehearsal:  # what `nego ui` runs at start: each scenario's material embedded (copilot.rehearsal)
+        rehearse(Copilot(settings, kb))
+        kb.reset_counts()
     if part == "offline":
         result = offline_latency(kb, settings, calls, args.rounds)
     else:
@@ -351,6 +355,8 @@ def measure(part: str, args: argparse.Namespace, settings: Settings) -> dict[str
 def in_child(part: str, args: argparse.Namespace, home: Path) -> dict[str, Any]:
     """Run one part in a fresh process (its own caches), reusing the home indexed here."""
     command = [sys.executable, __file__, "--child", part, "--home", str(home), "--rounds", str(args.rounds)]
+    if args.no_rehearsal:
+        command.append("--no-rehearsal")
     if args.limit:
         command += ["--limit", str(args.limit)]
     if args.profile and part == "llm":
@@ -369,6 +375,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N cases of the dataset")
     parser.add_argument("--part", choices=["all", "offline", "llm"], default="all")
     parser.add_argument("--profile", type=Path, metavar="HTML", help="pyinstrument profile of an LLM-mode round")
+    parser.add_argument("--no-rehearsal", action="store_true", help="measure without the warm-up rehearsal")
     parser.add_argument("--child", choices=["offline", "llm"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.getLogger("copilot.llm").setLevel(logging.ERROR)  # the 401s of the learning round are expected

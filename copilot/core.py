@@ -47,7 +47,7 @@ from copilot.results import (
 from copilot.settings import Settings
 from copilot.skill_run import R, run_skill
 from copilot.skills.ask import ask_offline, render_ask
-from copilot.skills.brief import brief_offline, render_brief
+from copilot.skills.brief import brief_offline, render_brief, with_part_texts
 from copilot.skills.explain import explain_offline, render_explain
 from copilot.skills.fit import decision_text, fit_offline, render_fit
 from copilot.skills.health import deal_health, with_health
@@ -275,11 +275,12 @@ class Copilot:
             deal.lang,
             str(horizon_months or ""),
             lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, reading, self.vendor),
-            lambda r: render_brief(r, self.kb),
-            task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}",
+            lambda r: render_brief(with_part_texts(r, deal), self.kb),
+            task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}"  # and the fit's decision
+            + (f"\nfit decision:\n{decision_text(self.kb, deal)}" if self.model is not None else ""),
             input_notices=notices,
         )
-        return with_health(brief, self.kb, deal, lambda r: render_brief(r, self.kb))
+        return with_health(with_part_texts(brief, deal), self.kb, deal, lambda r: render_brief(r, self.kb))
 
     def health(self, deal: Deal, lang: str | None = None, notes: Sequence[str] = ()) -> DealHealth:
         """The deal-health scorecard (also in every brief); `notes`: later words, e.g. meeting recaps."""

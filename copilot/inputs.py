@@ -32,17 +32,24 @@ CUT_MARK = "…"
 
 
 def input_name(key: str) -> tuple[str, str]:
-    """What notices call one of the user's inputs (`what.<key>` of prompts/offline/*/inputs.yaml), in (zh, en)."""
-    return Wording("inputs", "zh")(f"what.{key}"), Wording("inputs", "en")(f"what.{key}")
+    """What notices call one of the user's texts (`key` in prompts/offline/<lang>/inputs.yaml), in (zh, en)."""
+    return Wording("inputs", "zh")(key), Wording("inputs", "en")(key)
+
+
+def _both(key: str, what: tuple[str, str] | None, **numbers: str) -> str:
+    """The notice at `key` in Chinese and English ("中文 / English"); `what` names the text in each."""
+    texts: list[str] = []
+    for lang, name in zip(("zh", "en"), what or (None, None), strict=True):
+        names = {} if name is None else {"what": name}
+        texts.append(Wording("inputs", lang)(key, **names, **numbers))
+    return " / ".join(texts)
 
 
 class EmptyInputError(ValueError):
     """A skill was given no text to work on (empty, blanks or invisible characters only)."""
 
     def __init__(self, what: tuple[str, str]) -> None:
-        super().__init__(
-            f"{what[0]}是空的（或只有空白和不可见字符） / {what[1]} is empty (or only blanks and invisible characters)"
-        )
+        super().__init__(_both("empty", what))
 
 
 class PreparedText(BaseModel):
@@ -65,18 +72,13 @@ class PreparedText(BaseModel):
         return self.text
 
 
-def prepare_text(text: str, settings: Settings, what: tuple[str, str] = ("消息", "The message")) -> PreparedText:
-    """`text` cleaned and cut to `settings.input_max_tokens`; `what` names it in the notices (zh, en)."""
+def prepare_text(text: str, settings: Settings, what: tuple[str, str] | None = None) -> PreparedText:
+    """`text` cleaned and cut to `settings.input_max_tokens`; `what` names it in the notices (zh, en; "the message")."""
+    what = what or input_name("message")
     cleaned = clean_text(text)
     notices: list[Notice] = []
     if cleaned.removed and cleaned.text:
-        notices.append(
-            Notice(
-                kind="info",
-                message=f"{what[0]}中有 {cleaned.removed:,} 个控制字符或无法识别的字符，已删除 / "
-                f"{what[1]} contained {cleaned.removed:,} control or unreadable characters; they were removed",
-            )
-        )
+        notices.append(Notice(kind="info", message=_both("removed", what, count=f"{cleaned.removed:,}")))
     cut = cut_to_tokens(cleaned.text, settings.input_max_tokens, settings.tokenizer_encoding)
     if cut.was_cut:
         cut = replace(cut, total_chars=len(text))  # tell the user about what they sent, not the cleaned text
@@ -133,27 +135,15 @@ def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
     total, budget = sum(counts), settings.input_max_tokens
     notices: list[Notice] = []
     if removed:
-        notices.append(
-            Notice(
-                kind="info",
-                message=f"交易信息中有 {removed:,} 个控制字符或无法识别的字符，已删除 / "
-                f"the deal contained {removed:,} control or unreadable characters; they were removed",
-            )
-        )
+        notices.append(Notice(kind="info", message=_both("removed", input_name("deal"), count=f"{removed:,}")))
     if total > budget:
         cap = _share(counts, budget - len(slots))  # one token per item for the cut mark
         for slot, n in zip(slots, counts, strict=True):
             if n > cap:
                 put(slot, cut_to_tokens(get(slot), cap, encoding).text + CUT_MARK)
         kept = sum(count_tokens(get(slot), encoding) for slot in slots)
-        notices.append(
-            Notice(
-                kind="truncated",
-                message=f"交易信息过长（{total:,} 个词元，上限 {budget:,}），每一项只保留开头约 {cap:,} 个词元，"
-                f"共 {kept:,} 个 / The deal's text is too long ({total:,} tokens, the limit is {budget:,}): "
-                f"each item was cut to its first ~{cap:,} tokens, {kept:,} in all",
-            )
-        )
+        numbers = {"total": f"{total:,}", "budget": f"{budget:,}", "cap": f"{cap:,}", "kept": f"{kept:,}"}
+        notices.append(Notice(kind="truncated", message=_both("deal_too_long", None, **numbers)))
     if not notices:
         return deal, []
     for name in DEAL_LISTS:

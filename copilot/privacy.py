@@ -42,12 +42,17 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+import yaml
 
 from copilot.llm.model import BASE_URLS
 from copilot.results import Notice
 from copilot.settings import Settings
+from copilot.wording import Wording
 
 PiiKind = Literal["phone", "email", "id", "card"]
 KINDS: tuple[PiiKind, ...] = ("phone", "email", "id", "card")
@@ -77,10 +82,19 @@ _NANP = re.compile(
     r"(?:[ ]?(?:ext\.?|x)[ ]?\d{1,6})?(?![\d]|[.,/-]\d)"
 )
 _MOBILE = re.compile(r"(?<![\d.+])(?:(?:\+|00)86[ -]?|\(\+?86\)[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d]|[.,]\d)")
-_LANDLINE = re.compile(
-    r"(?<![\d.])(?:\(0(?:10|2\d|[3-9]\d{2})\)[ -]?|0(?:10|2\d|[3-9]\d{2})[ -]?)\d{3,4}[ -]?\d{4}"
-    r"(?:[ -]?(?:转|ext\.?|x)[ -]?\d{1,6})?(?![\d]|[.,]\d)"
-)
+DATA = Path(__file__).resolve().parent / "data" / "privacy.yaml"
+
+
+@cache
+def _landline() -> re.Pattern[str]:
+    """Landlines with an area code, and an extension after one of data/privacy.yaml's words."""
+    extension = "|".join(yaml.safe_load(DATA.read_text(encoding="utf-8"))["landline_extension"])
+    return re.compile(
+        r"(?<![\d.])(?:\(0(?:10|2\d|[3-9]\d{2})\)[ -]?|0(?:10|2\d|[3-9]\d{2})[ -]?)\d{3,4}[ -]?\d{4}"
+        rf"(?:[ -]?(?:{extension})[ -]?\d{{1,6}})?(?![\d]|[.,]\d)"
+    )
+
+
 _INTERNATIONAL = re.compile(r"(?<![A-Za-z0-9_+])\+[1-9]\d{0,2}(?:[ -]?\(?\d{1,5}\)?){1,6}(?![\d]|[.,]\d)")
 _PLACEHOLDER = re.compile(
     r"(?:[\[【]\s*)?(?<![A-Za-z0-9_])(PHONE|EMAIL|ID|CARD)_(\d{1,4})(?![A-Za-z0-9_])(?:\s*[\]】])?"
@@ -175,7 +189,7 @@ def _candidates(text: str) -> Iterator[PiiMatch]:
     for m in _MOBILE.finditer(text):
         digits = _digits(m.group())
         yield PiiMatch("phone", m.start(), m.end(), m.group(), digits[-11:])
-    for m in _LANDLINE.finditer(text):
+    for m in _landline().finditer(text):
         yield PiiMatch("phone", m.start(), m.end(), m.group(), _digits(m.group()))
     for m in _NANP.finditer(text):
         digits = _digits(m.group().split("x")[0].split("ext")[0])
@@ -260,18 +274,12 @@ class Redactor:
         counts = self.replaced(sent)
         if not counts:
             return None
-        if lang == "zh":
-            names = {"phone": "电话号码", "email": "电子邮箱", "id": "身份证号", "card": "银行卡号"}
-            what = "、".join(f"{n} 个{names[k]}" for k, n in counts.items())
-            message = f"为保护个人信息，发送给模型前已将 {what}替换为占位符；回答中显示的是原值"
-            return Notice(kind="redaction", message=message)
-        names = {"phone": "phone number", "email": "e-mail address", "id": "ID number", "card": "bank card number"}
-        what = ", ".join(f"{n} {names[k]}{'s' if n > 1 else ''}" for k, n in counts.items())
-        return Notice(
-            kind="redaction",
-            message=f"Personal data was replaced with placeholders before anything was sent to the model "
-            f"({what}); the answer shows the real values",
+        zh = lang == "zh"
+        say = Wording("privacy", "zh" if zh else "en")
+        what = ("、" if zh else ", ").join(
+            say("count", count=n, kind=say(f"kind.{k}.{'many' if n > 1 else 'one'}")) for k, n in counts.items()
         )
+        return Notice(kind="redaction", message=say("notice", what=what))
 
 
 # -- when to redact -------------------------------------------------------------------------------

@@ -102,4 +102,6 @@ def result_problems(kb: KnowledgeBase, result: SkillResult, grounding: Grounding
     cited = grounding.text_of(result.citations)
     problems = validate(result, retrieved=set(grounding.hits), input_text=grounding.input_text, cited_text=cited)
     checks = check_jargon(result, kb) if isinstance(result, ExplainResult) else fit_problems(result, kb)
+    if isinstance(result, BriefResult):  # the brief's fit narrates the same decision as `nego fit`
+        checks += [f"fit: {p}" for p in fit_problems(result.fit, kb)]
     return problems + checks

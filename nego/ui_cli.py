@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -77,10 +77,19 @@ def ui(
         fail(str(exc))
     # The first reply would otherwise load the encoder, jieba and tiktoken itself (seconds): do it while
     # the server starts. A request arriving meanwhile simply loads what it needs.
-    threading.Thread(target=ctx.copilot.warm_up, name="warm-up", daemon=True).start()
+    # Then the rehearsal (copilot.rehearsal): each scenario's own material embedded before the first brief.
+    threading.Thread(target=_warm_up, args=(ctx.copilot,), name="warm-up", daemon=True).start()
     try:
         launch(ctx, host, port, users)
     except OSError as exc:
         fail(f"cannot serve on {host}:{port}: {exc}")
     finally:
         ctx.close()
+
+
+def _warm_up(copilot: Any) -> None:
+    """Models, dictionaries and tokenizers, then each scenario's material (copilot.rehearsal)."""
+    from copilot.rehearsal import rehearse
+
+    copilot.warm_up()
+    rehearse(copilot)

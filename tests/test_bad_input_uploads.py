@@ -176,7 +176,7 @@ def test_ui_upload_handler_refuses_and_says_why(
 
     upload = tmp_path / row.name
     upload.write_bytes(row.content)
-    message, _status = add_doc(ctx, str(upload), "", "markdown", gr.Progress())
+    message, _status = add_doc(ctx, str(upload), "", "markdown", gr.Progress(), lang="en")
     assert "Nothing was indexed" in message
     assert row.expected in message, message
 
@@ -191,7 +191,7 @@ def test_ui_upload_of_a_huge_file_is_refused_before_it_is_read(
     with upload.open("wb") as handle:
         handle.write(case())
         handle.truncate(50_000_000)
-    message, _ = add_doc(ctx, str(upload), "", "markdown", gr.Progress())
+    message, _ = add_doc(ctx, str(upload), "", "markdown", gr.Progress(), lang="en")
     assert "case-upload.md:1: file: too large: 50,000,000 bytes" in message
 
 
@@ -202,7 +202,7 @@ def test_a_valid_upload_still_goes_into_the_corpus_folder(small: Small, ctx: Any
     outside = tree_snapshot(small.root / "outside")
     upload = tmp_path / "case-upload-ok.md"
     upload.write_bytes(case("case-upload-ok"))
-    message, _ = add_doc(ctx, str(upload), "", "markdown", gr.Progress())
+    message, _ = add_doc(ctx, str(upload), "", "markdown", gr.Progress(), lang="en")
     assert "Added and indexed" in message and "cases/case-upload-ok.md" in message
     assert (small.root / "corpus" / "cases" / "case-upload-ok.md").read_bytes() == case("case-upload-ok")
     assert tree_snapshot(small.root / "outside") == outside

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import pytest
+from pydantic import BaseModel
 
 from copilot.core import Copilot
 from copilot.deal import Deal, deal_from_data
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
+from copilot.llm.draft import draft_model
 from copilot.llm.fake import ScriptedChatModel
-from copilot.results import Answer, FitQuestion, FitQuestionKey, FitResult
+from copilot.results import Answer, BriefResult, FitQuestion, FitQuestionKey, FitResult
 from copilot.skills.fit import fit_offline
 from copilot.skills.fit_questions import (
     CLASSIFIER,
@@ -312,3 +314,40 @@ def test_the_fit_suite_scores_verdicts_answers_and_consistency(
     assert {"fit_questions", "fit_architecture", "fit_evidence"} <= set(summary.metrics)
     assert set(summary.slices) >= {"all", "en", "zh", "hard:negation", "hard:dominant_platform"}
     assert "fit_verdict" in (tmp_path / "run" / "summary.md").read_text(encoding="utf-8")
+
+
+# -- the brief in LLM mode carries the same decision ----------------------------------------------------
+def _as_draft(draft_cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """A result's dump cut to what the model writes (its draft), citing no passage (a brief's prompt may hold none)."""
+    out: dict[str, Any] = {}
+    for name, info in draft_cls.model_fields.items():
+        ann, value = info.annotation, data.get(name)
+        item = get_args(ann)[0] if get_origin(ann) is list else ann
+        nested = isinstance(item, type) and issubclass(item, BaseModel) and item.__name__.endswith("Draft")
+        if name == "cited":
+            out[name] = []
+        elif nested and isinstance(value, list):
+            out[name] = [_as_draft(item, v) for v in value]
+        elif nested and isinstance(value, dict):
+            out[name] = _as_draft(item, value)
+        else:
+            out[name] = value
+    return out
+
+
+def test_llm_brief_carries_the_fit_decision(kb: KnowledgeBase, shipped_index: Any) -> None:
+    deal = deal_from_data(FIT_DEAL)
+    offline = Copilot(shipped_index[0], kb).brief(deal)
+    draft = _as_draft(draft_model(BriefResult), offline.model_dump(mode="json"))
+    draft["fit"] = {**draft["fit"], "reasons": ["Growers, packers and carriers write the same lot history."]}
+    model_copilot = _llm(kb, shipped_index, [draft])
+    result = model_copilot.brief(deal)
+    assert result.mode == "llm", result.notices
+    assert result.fit.questions == offline.fit.questions and result.fit.architecture == "consortium"
+    assert result.fit.one_line == offline.fit.one_line and "| question | answer |" in result.text
+    assert result.card is not None and result.card.fit_line == offline.fit.one_line
+    assert "verdict: fit (decided" in model_copilot.model.prompts[0][-1].content  # type: ignore[union-attr]
+
+    wrong = {**draft, "fit": {**draft["fit"], "verdict": "not_fit", "alternative": "A database"}}
+    fallback = _llm(kb, shipped_index, [wrong, wrong]).brief(deal)
+    assert fallback.mode == "offline" and fallback.fit.verdict == "fit"

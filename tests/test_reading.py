@@ -80,6 +80,25 @@ def test_no_money_in_years_or_counts() -> None:
     assert find_months("2028年上半年全省推广") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("半年内上线", 6),
+        ("POC within half a year", 6),
+        ("Go-live in Half A Year", 6),
+        ("18 months, or half a year", 18),
+        ("一年半内完成", 18),
+        ("两年半", 30),
+        ("one and a half years", 18),
+        ("三个半月上线", 4),
+        ("两个半月上线", 3),
+        ("1.5 years", 18),
+    ],
+)
+def test_halves_count(text: str, months: int) -> None:
+    assert find_months(text) == months
+
+
 CLASS_CASES = [
     ("预算控制在两百万元以内", "budget"),
     ("The budget is capped at USD 800k", "budget"),

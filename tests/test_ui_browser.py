@@ -61,11 +61,11 @@ def test_chinese_question_streams_a_reply_with_citations_and_takes_feedback(page
     assert reply.status == "complete" and reply.citations
 
     page.locator('#chatbot button[aria-label="Like"]').last.click()
-    page.locator("#feedback-status").get_by_text("Feedback saved").wait_for()
+    page.locator("#feedback-status").get_by_text("已记录反馈").wait_for()
     page.locator("#feedback-box").get_by_text("提交反馈").first.click()  # the comment box folds away under the chat
     page.fill("#feedback-comment textarea", "数字清楚，来源可靠")
     page.click("#feedback-send")
-    page.locator("#feedback-status").get_by_text("Comment saved").wait_for()
+    page.locator("#feedback-status").get_by_text("已保存反馈意见").wait_for()
     feedback = app[1].history.get(conversation.id).messages[1].feedback
     assert feedback is not None and (feedback.rating, feedback.comment) == (1, "数字清楚，来源可靠")
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=False)

@@ -203,7 +203,7 @@ def test_adding_a_bad_document_shows_line_and_field_and_indexes_nothing(
         "scenarios: [shipping_logistics]", "scenarios: [ships]"
     )
     bad = bad.split("## English")[0]
-    result, _ = client.predict(upload=None, pasted=bad, fmt="markdown", api_name="/add_document")
+    result, _ = client.predict(upload=None, pasted=bad, fmt="markdown", ui_language="en", api_name="/add_document")
     assert "Nothing was indexed" in result
     assert "case-ui-bad.md:6: scenarios[0]:" in result and "case-ui-bad.md:13: body: missing '## English'" in result
     after = (index_status(settings, store).chunks, sorted(p.name for p in settings.corpus_path.rglob("*.md")))
@@ -218,7 +218,7 @@ def test_adding_a_valid_document_indexes_it_and_search_finds_it(client: Client, 
     upload = tmp_path / "case-ui-port-ebl.md"
     upload.write_text(NEW_CASE, encoding="utf-8")
     result, status = client.predict(
-        upload=handle_file(str(upload)), pasted="", fmt="markdown", api_name="/add_document"
+        upload=handle_file(str(upload)), pasted="", fmt="markdown", ui_language="en", api_name="/add_document"
     )
     assert "Added and indexed" in result and "cases/case-ui-port-ebl.md" in result
     assert f"{documents + 1} documents" in status
@@ -234,7 +234,7 @@ def test_adding_a_valid_document_indexes_it_and_search_finds_it(client: Client, 
 def test_feedback_comment_and_export(client: Client, app: tuple[str, Any]) -> None:
     _messages, conversation = chat(client, "什么是哈希上链？")
     status, _ = client.predict(text="讲得清楚，但请补一个案例", api_name="/feedback_comment")
-    assert "Comment saved" in status
+    assert status == "已保存反馈意见"  # in the interface language the page started in (zh)
     reply = app[1].history.get(conversation).messages[1]
     assert reply.feedback is not None and reply.feedback.comment == "讲得清楚，但请补一个案例"
     exported, _ = client.predict(conversation_id=conversation, api_name="/export_conversation")
@@ -314,7 +314,7 @@ def test_settings_never_echo_the_api_key_and_test_connection(
             api_name="/apply_settings",
         )
         assert result.startswith("✅") and "test-model @ 127.0.0.1" in badge
-        assert key_box["value"] == "" and "set (hidden)" in key_box["placeholder"]
+        assert key_box["value"] == "" and "已设置（不显示）" in key_box["placeholder"]  # in the language applied
         assert ctx.settings.api_key.get_secret_value() == secret
         page = httpx.get(app[0]).text + httpx.get(app[0].rstrip("/") + "/config").text
         assert secret not in page  # ...but never shown back
@@ -323,7 +323,7 @@ def test_settings_never_echo_the_api_key_and_test_connection(
 
 
 def test_evals_tab_runs_a_suite_shows_cases_and_compares_runs(client: Client) -> None:
-    _, _, _, evals_status = client.predict(api_name="/conversations")
+    _, _, _, evals_status = client.predict(lang="en", api_name="/conversations")
     assert "eval harness is installed" in evals_status
     first = client.predict(suite="retrieval", provider="offline", limit=6, api_name="/eval_run")
     summary, cases, report, *_ = first
@@ -349,8 +349,8 @@ def test_evals_tab_says_what_is_missing_without_the_harness(
     import ui.evals_tab
 
     monkeypatch.setattr(ui.evals_tab, "harness_available", lambda: False)
-    assert ui.evals_tab.harness_md(app[1]) == ui.evals_tab.MISSING
-    assert "not installed in this version" in ui.evals_tab.MISSING and ui.evals_tab.run_ids(app[1]) == []
+    assert "not installed in this version" in ui.evals_tab.harness_md(app[1], "en")
+    assert "未安装评测框架" in ui.evals_tab.harness_md(app[1], "zh") and ui.evals_tab.run_ids(app[1]) == []
 
 
 def test_history_survives_an_app_restart(home: Any) -> None:

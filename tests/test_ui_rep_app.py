@@ -246,8 +246,19 @@ def test_interface_language_switch_relabels_without_doubled_labels(wide: Any) ->
     wide.get_by_role("tab", name="Chat").wait_for()
     assert wide.locator("#chat-send").inner_text().strip() == "Send"
     assert "客户" not in wide.locator("#deal-customer").inner_text()
+    assert wide.locator("#deal-health-check").inner_text().strip() == "Deal health"
+    wide.get_by_role("tab", name="Practice").click()  # the meeting tabs too: one language, no "开始 Start"
+    assert wide.locator("#rp-start").inner_text().strip() == "Start"
+    assert "Buyer persona" in wide.locator("#rp-persona").inner_text()
+    wide.get_by_role("tab", name="Recap").click()
+    assert wide.locator("#recap-run").inner_text().strip() == "Recap"
+    wide.get_by_role("tab", name="Negotiate").click()
+    assert wide.locator("#nego-generate").inner_text().strip() == "Make the plan"
     wide.locator("#ui-language").get_by_text("中文").click()
     wide.get_by_role("tab", name="对话").wait_for()
+    wide.get_by_role("tab", name="练习").click()
+    assert wide.locator("#rp-start").inner_text().strip() == "开始"
+    wide.get_by_role("tab", name="对话").click()
 
 
 def test_delete_is_away_from_new_and_asks_first(wide: Any, app: tuple[str, Any]) -> None:

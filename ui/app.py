@@ -55,7 +55,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         with gr.Row(elem_id="app-header", equal_height=True):
             labels.reg(gr.Markdown(t("app.title"), elem_id="app-title"), value="app.title")
-            badge = gr.Markdown(ctx.mode_badge(), elem_id="mode-badge")
+            badge = labels.reg(gr.Markdown(ctx.mode_badge(labels.lang), elem_id="mode-badge"), value=ctx.mode_badge)
             ui_lang = labels.reg(
                 gr.Radio(
                     [("中文", "zh"), ("English", "en")],
@@ -67,6 +67,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 ),
                 label="app.ui_language",
             )
+            labels.switch = ui_lang
             admin = labels.reg(
                 gr.Checkbox(False, label=t("app.admin"), elem_id="admin-view", scale=0, min_width=170),
                 label="app.admin",
@@ -77,11 +78,11 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             with gr.Tab(t("tab.brief"), id="brief", elem_id="tab-brief") as brief_tab:
                 build_brief_tab(ctx, chat.form, labels)
             with gr.Tab(t("tab.negotiate"), id="negotiate", elem_id="tab-negotiate") as negotiate_tab:
-                build_negotiate_tab(ctx)
+                build_negotiate_tab(ctx, labels)
             with gr.Tab(t("tab.practice"), id="practice", elem_id="tab-practice") as practice_tab:
-                build_roleplay_tab(ctx)
+                build_roleplay_tab(ctx, labels, ui_lang)
             with gr.Tab(t("tab.recap"), id="recap", elem_id="tab-recap") as recap_tab:
-                recap_notes = build_recap_tab(ctx)
+                recap_notes = build_recap_tab(ctx, labels, ui_lang)
             with gr.Tab(t("tab.kb"), id="kb", elem_id="tab-kb") as kb_tab:
                 kb = build_knowledge_tab(ctx, labels)
             with gr.Tab(t("tab.evals"), id="evals", elem_id="tab-evals", visible=False) as evals_tab:
@@ -124,10 +125,10 @@ def build_app(ctx: AppContext) -> gr.Blocks:
 
         chat.use_rest.click(rest_to_recap, [chat.rest], [tabs, recap_notes], api_visibility="private")
 
-        def on_load(request: gr.Request) -> tuple[Any, ...]:
-            return chat.conversations(request), ctx.mode_badge(), status_md(ctx), harness_md(ctx)
+        def on_load(lang: str, request: gr.Request) -> tuple[Any, ...]:
+            return chat.conversations(request), ctx.mode_badge(lang), status_md(ctx, lang), harness_md(ctx, lang)
 
-        demo.load(on_load, None, [chat.conversation, badge, kb.status, evals_status], api_name="conversations")
+        demo.load(on_load, [ui_lang], [chat.conversation, badge, kb.status, evals_status], api_name="conversations")
     return demo
 
 

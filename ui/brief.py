@@ -34,7 +34,7 @@ def export_name(customer: str) -> str:
     return f"brief-{stem}" if stem else "brief"
 
 
-def load_deal_file(path: str | None) -> tuple[str, Deal | None]:
+def load_deal_file(path: str | None, lang: str = "en") -> tuple[str, Deal | None]:
     """An uploaded deal file: (notice, deal), the deal None with the problems in the notice.
 
     Messages name the file by its own name, not the server's upload folder.
@@ -46,8 +46,8 @@ def load_deal_file(path: str | None) -> tuple[str, Deal | None]:
         deal = load_deal(Path(path))
     except DealError as exc:
         message = str(exc).replace(str(path), name)
-        return "⚠ 交易文件有误 / The deal file has problems:\n\n```text\n" + message + "\n```", None
-    return f"已载入 / Loaded {safe_md(name)}", deal
+        return ui_text(lang, "brief.file_problem") + "\n\n```text\n" + message + "\n```", None
+    return ui_text(lang, "brief.file_loaded", name=safe_md(name)), deal
 
 
 def brief_parts(brief: BriefResult) -> tuple[str, str, str]:
@@ -151,7 +151,7 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm, labels: Labels) -> Non
     kept = gr.State(None)
 
     def load_file(path: str | None) -> tuple[Any, ...]:
-        notice, deal = load_deal_file(path)
+        notice, deal = load_deal_file(path, labels.lang)
         return notice, *values_from_deal(deal)
 
     deal_file.upload(load_file, [deal_file], [notices, *inputs], api_name="load_deal_file")

@@ -13,29 +13,8 @@ from collections import defaultdict
 import plotly.graph_objects as go
 
 from copilot.results import PlanResult, RisksResult
+from copilot.wording import Wording
 
-_TEXT = {
-    "zh": {
-        "heat_title": "风险热力图（可能性 × 影响）",
-        "likelihood": "可能性",
-        "impact": "影响",
-        "gantt_title": "里程碑计划",
-        "month": "月份",
-        "milestone": "里程碑",
-        "kpi": "KPI",
-        "deliverables": "交付物",
-    },
-    "en": {
-        "heat_title": "Risk heat map (likelihood × impact)",
-        "likelihood": "Likelihood",
-        "impact": "Impact",
-        "gantt_title": "Milestone plan",
-        "month": "Month",
-        "milestone": "Milestone",
-        "kpi": "KPIs",
-        "deliverables": "Deliverables",
-    },
-}
 _PHASE_COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2")
 LEGEND_CHARS = 28
 
@@ -69,7 +48,7 @@ def risk_heatmap(risks: RisksResult) -> go.Figure:
     The numbers on the points are the labels (readable at 390 px); hovering a point shows the risk and why
     this deal's rating differs from the library's.
     """
-    t = _TEXT[risks.language]
+    t = Wording("charts", risks.language)
     grid = [[likelihood * impact for likelihood in range(1, 6)] for impact in range(1, 6)]
     fig = go.Figure(
         go.Heatmap(
@@ -100,7 +79,7 @@ def risk_heatmap(risks: RisksResult) -> go.Figure:
                     legendrank=n + 1,  # the legend lists the risks in the result's order
                     hovertext=[
                         f"{_esc(item.risk)}<br>{_esc(item.category_label)}<br>"
-                        f"{t['likelihood']} {item.likelihood} × {t['impact']} {item.impact}"
+                        f"{t('likelihood')} {item.likelihood} × {t('impact')} {item.impact}"
                         + "".join(f"<br>· {_esc(_short(r, 60))}" for r in item.rating_reasons)
                     ],
                     hoverinfo="text",
@@ -108,9 +87,9 @@ def risk_heatmap(risks: RisksResult) -> go.Figure:
             )
     axis = {"range": [0.5, 5.5], "dtick": 1, "showgrid": False, "zeroline": False}
     fig.update_layout(
-        title={"text": t["heat_title"]},
-        xaxis={**axis, "title": {"text": t["likelihood"]}},
-        yaxis={**axis, "title": {"text": t["impact"]}},
+        title={"text": t("heat_title")},
+        xaxis={**axis, "title": {"text": t("likelihood")}},
+        yaxis={**axis, "title": {"text": t("impact")}},
         # The legend sits below the plot, one risk per line: beside it, it covered the plot on a phone.
         legend={"font": {"size": 11}, "orientation": "h", "x": 0, "xanchor": "left", "y": -0.14, "yanchor": "top"},
         margin={"l": 50, "r": 10, "t": 50, "b": 20},
@@ -122,7 +101,7 @@ def risk_heatmap(risks: RisksResult) -> go.Figure:
 
 def milestone_gantt(plan: PlanResult) -> go.Figure:
     """One bar per phase from its start month to its end month, a milestone diamond at each phase's end."""
-    t = _TEXT[plan.language]
+    t = Wording("charts", plan.language)
     fig = go.Figure()
     names = [f"{n + 1}. {_esc(_short(p.name, 24))}" for n, p in enumerate(plan.phases)]
     for n, (phase, name) in enumerate(zip(plan.phases, names, strict=True)):
@@ -137,7 +116,7 @@ def milestone_gantt(plan: PlanResult) -> go.Figure:
                 marker={"color": _PHASE_COLOURS[n % len(_PHASE_COLOURS)]},
                 name=name,
                 hovertext=[
-                    f"<b>{_esc(phase.name)}</b><br>{t['deliverables']}:<br>{deliverables}<br>{t['kpi']}:<br>{kpis}"
+                    f"<b>{_esc(phase.name)}</b><br>{t('deliverables')}:<br>{deliverables}<br>{t('kpi')}:<br>{kpis}"
                 ],
                 hoverinfo="text",
                 showlegend=False,
@@ -149,15 +128,15 @@ def milestone_gantt(plan: PlanResult) -> go.Figure:
             y=names,
             mode="markers",
             marker={"symbol": "diamond", "size": 14, "color": "#1f2933"},
-            name=t["milestone"],
+            name=t("milestone"),
             hoverinfo="skip",
         )
     )
     fig.update_layout(
-        title={"text": t["gantt_title"]},
+        title={"text": t("gantt_title")},
         barmode="overlay",
         xaxis={
-            "title": {"text": t["month"]},
+            "title": {"text": t("month")},
             "range": [0, max(plan.horizon_months, *(p.end_month for p in plan.phases)) + 0.5],
             "dtick": 1 if plan.horizon_months <= 12 else 3,
         },

@@ -25,15 +25,6 @@ from ui.render import safe_md
 
 __all__ = ["ChatTab", "build_chat_tab", "owner_of", "render_messages", "stream_reply"]
 
-EXAMPLES = [
-    "沃尔玛芒果溯源从几天缩短到几秒？",
-    "客户说：为什么不直接用一个共享数据库？",
-    "帮我列一下这个项目的主要风险",
-    "What did TradeLens fail at, and what should I not claim about it?",
-    "Explain hash anchoring to a CFO in business terms",
-    "Draft a milestone plan for this deal",
-]
-
 
 @dataclass
 class ChatTab:
@@ -159,7 +150,7 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
                 stop = labels.reg(
                     gr.Button(t("chat.stop"), scale=1, min_width=80, elem_id="chat-stop"), value="chat.stop"
                 )
-            gr.Examples([[e] for e in EXAMPLES], inputs=[message], label=t("chat.examples"))
+            gr.Examples([[e] for e in labels.all("chat.example_list")], inputs=[message], label=t("chat.examples"))
             with gr.Accordion(t("chat.feedback_send"), open=False, elem_id="feedback-box") as feedback_box:
                 comment = labels.reg(
                     gr.Textbox(label=t("chat.feedback_comment"), elem_id="feedback-comment"),
@@ -204,7 +195,7 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
         with gr.Column(scale=1, min_width=280):
             with gr.Accordion(t("chat.deal"), open=True, elem_id="deal-panel") as deal_box:
                 form = deal_form("deal", labels)
-                add_health_panel(ctx, form)
+                add_health_panel(ctx, form, labels)
             labels.reg(deal_box, label="chat.deal")
 
     deal_inputs = form.components()
@@ -330,34 +321,40 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
 
     export_btn.click(export, [conversation], [export_file, notices], api_name="export_conversation")
 
-    def like(ids: list[int | None], data: gr.LikeData, request: gr.Request) -> tuple[str, int | None]:
+    def like(ids: list[int | None], ui_language: str, data: gr.LikeData, request: gr.Request) -> tuple[str, int | None]:
         index = data.index if isinstance(data.index, int) else data.index[0]
         message_id = ids[index] if 0 <= index < len(ids) else None
         if message_id is None:
-            return "⚠ 只能评价助手的回复 / Only the copilot's replies can be rated", None
+            return ui_text(ui_language, "chat.rate_only_replies"), None
         rating: Rating | None = 1 if data.liked is True else -1 if data.liked is False else None
         try:
             ctx.history.set_feedback(message_id, rating=rating, owner=owner_of(request))
         except HistoryError as exc:
             return "⚠ " + safe_md(str(exc)), None
         thumbs = {1: "👍", -1: "👎", None: "—"}[rating]
-        return f"已记录反馈 / Feedback saved {thumbs}", message_id
+        return ui_text(ui_language, "chat.feedback_saved", thumbs=thumbs), message_id
 
-    chatbot.like(like, [reply_ids], [feedback_status, feedback_target], api_name="feedback")
+    ui_lang = labels.language_input()
+    chatbot.like(like, [reply_ids, ui_lang], [feedback_status, feedback_target], api_name="feedback")
 
-    def send_comment(text: str, target: int | None, ids: list[int | None], request: gr.Request) -> tuple[str, str]:
+    def send_comment(
+        text: str, target: int | None, ids: list[int | None], ui_language: str, request: gr.Request
+    ) -> tuple[str, str]:
         message_id = target or next((i for i in reversed(ids) if i is not None), None)
         if message_id is None:
-            return "⚠ 还没有可评价的回复 / No reply to comment on yet", gr.skip()
+            return ui_text(ui_language, "chat.no_reply_yet"), gr.skip()
         if not (text or "").strip():
-            return "⚠ 请先写下意见 / Write a comment first", gr.skip()
+            return ui_text(ui_language, "chat.comment_first"), gr.skip()
         try:
             ctx.history.set_feedback(message_id, comment=text, owner=owner_of(request))
         except HistoryError as exc:
             return "⚠ " + safe_md(str(exc)), gr.skip()
-        return "已保存反馈意见 / Comment saved", ""
+        return ui_text(ui_language, "chat.comment_saved"), ""
 
     comment_btn.click(
-        send_comment, [comment, feedback_target, reply_ids], [feedback_status, comment], api_name="feedback_comment"
+        send_comment,
+        [comment, feedback_target, reply_ids, ui_lang],
+        [feedback_status, comment],
+        api_name="feedback_comment",
     )
     return ChatTab(form, conversation, conversations, message, rest, save_rest, use_rest, notices, chatbot)

@@ -39,11 +39,6 @@ REDRAW_INTERVAL_S = 0.1
 """How often the reply being streamed is redrawn (at most). Every update makes Gradio post-process and
 send the whole conversation: redrawing per piece cost ~75% of the app's CPU under load (bench/load.py)."""
 
-_STATUS_NOTE = {
-    "partial": "\n\n> ⚠ 回复未完成（应用中途停止）/ Reply unfinished: the app stopped while writing it",
-    "interrupted": "\n\n> ⚠ 回复被中断，以上为部分内容 / Reply interrupted: what is above is partial",
-}
-
 
 def owner_of(request: gr.Request | None) -> str:
     """The logged-in user ("" without login): conversations are kept per user."""
@@ -54,7 +49,8 @@ def _reply_messages(message: Message, lang: str) -> list[dict[str, Any]]:
     """A reply and its citations: once each (one per document), numbered, the [n] in the text linked to them."""
     citations = unique_citations(message.citations)
     text = linked_markers(safe_md(without_sources(message.content)), len(citations))
-    text += _STATUS_NOTE.get(message.status, "")
+    if message.status in ("partial", "interrupted"):  # told in the conversation's language
+        text += "\n\n> " + ui_text(lang, f"chat.status_{message.status}")
     out = [{"role": "assistant", "content": text or "…"}]
     out += [citation_message(n, c, lang) for n, c in enumerate(citations, 1)]
     return out
@@ -193,7 +189,7 @@ def stream_reply(
         finished = True
     except Exception as exc:  # the user sees a short message; the log has the details
         log.exception("chat turn failed")
-        notes.append(f"⚠ 回答出错，已保存部分内容 / The reply failed ({type(exc).__name__}); the partial text is kept")
+        notes.append(ui_text(lang, "chat.reply_failed", error=type(exc).__name__))
     finally:
         if not finished:
             try:

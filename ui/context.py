@@ -19,6 +19,7 @@ from copilot.core import Copilot
 from copilot.history import History
 from copilot.index.store import ChunkStore
 from copilot.settings import Settings
+from ui.labels import ui_text
 
 
 @dataclass
@@ -53,15 +54,12 @@ class AppContext:
         with self._lock:
             self.copilot.reload_knowledge(self.store)
 
-    def mode_badge(self) -> str:
+    def mode_badge(self, lang: str) -> str:
         if self.copilot.mode == "llm":
-            return f"🟢 **模式 Mode:** {model_label(self.settings)}"
+            return ui_text(lang, "app.mode_llm", model=model_label(self.settings))
         if self.settings.provider != "offline":
-            return (
-                f"⚪ **模式 Mode:** offline · 已配置 configured: {model_label(self.settings)}"
-                " (this version answers from the knowledge base)"
-            )
-        return "⚪ **模式 Mode:** offline · 知识库离线回答 answers from the knowledge base"
+            return ui_text(lang, "app.mode_configured", model=model_label(self.settings))
+        return ui_text(lang, "app.mode_offline")
 
     def new_files_dir(self) -> Path:
         """A fresh folder for one request's downloads (two users never overwrite each other's files)."""

@@ -21,12 +21,7 @@ from copilot.text.lang import detect_language
 from copilot.vocabulary import REGIONS, SCENARIOS
 from ui.labels import Labels, ui_text
 
-STAGES = {
-    "discovery": ("探询", "Discovery"),
-    "proposal": ("方案", "Proposal"),
-    "negotiation": ("谈判", "Negotiation"),
-    "closing": ("成交", "Closing"),
-}
+STAGES = ("discovery", "proposal", "negotiation", "closing")
 FIELDS = (
     "customer",
     "industry",
@@ -102,7 +97,11 @@ def deal_form(prefix: str, labels: Labels) -> DealForm:
     industry = box("industry")
     pains = box("pains", 3)
     with gr.Row():
-        scenario_choices, region_choices, stage_choices = _choices(SCENARIOS), _choices(REGIONS), _choices(STAGES)
+        scenario_choices, region_choices, stage_choices = (
+            _choices(SCENARIOS),
+            _choices(REGIONS),
+            _choices({key: (ui_text("zh", f"stage.{key}"), ui_text("en", f"stage.{key}")) for key in STAGES}),
+        )
         scenario = labels.reg(
             gr.Dropdown(
                 scenario_choices(lang),

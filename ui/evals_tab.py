@@ -16,15 +16,9 @@ from typing import Any
 import gradio as gr
 
 from ui.context import AppContext
-from ui.labels import Labels
+from ui.labels import Labels, ui_text
 from ui.render import safe_md
 
-MISSING = (
-    "⚠ **评测框架尚未安装 / The eval harness is not installed in this version** (`evals.runner` is missing).\n\n"
-    "批量评测（技能、对抗用例）、选择模型、逐例报告和与上次运行对比，会在它上线后出现在这里。"
-    " / Batch suites (skills, adversarial), choosing a provider, per-case reports and comparing with an earlier run "
-    "will appear here once it lands. What works today: retrieval quality below (also `nego eval retrieval`)."
-)
 CASE_COLUMNS = ["#", "case", "status", "lang", "scenario", "failed checks"]
 
 
@@ -47,13 +41,12 @@ def run_ids(ctx: AppContext) -> list[str]:
     return sorted((p.name for p in folder.iterdir() if (p / SUMMARY).is_file()), reverse=True)
 
 
-def harness_md(ctx: AppContext) -> str:
+def harness_md(ctx: AppContext, lang: str) -> str:
     if not harness_available():
-        return MISSING
+        return ui_text(lang, "evals.missing")
     runs = run_ids(ctx)
-    return "✅ 评测框架已安装 / The eval harness is installed. " + (
-        f"{len(runs)} finished run(s) under NEGO_HOME/evals/runs." if runs else "No runs yet."
-    )
+    count = ui_text(lang, "evals.runs", count=len(runs)) if runs else ui_text(lang, "evals.no_runs")
+    return ui_text(lang, "evals.installed") + " " + count
 
 
 def case_rows(results: list[Any]) -> list[list[Any]]:
@@ -116,12 +109,12 @@ def run_eval(ctx: AppContext, suite: str, provider: str, limit: float | None, pr
     return text, rows, download, gr.Dropdown(choices=runs, value=config.out_dir.name), gr.Dropdown(choices=runs)
 
 
-def compare_runs(ctx: AppContext, run_a: str, run_b: str) -> str:
+def compare_runs(ctx: AppContext, run_a: str, run_b: str, lang: str = "zh") -> str:
     from evals.runner import RunDirError, load_run, runs_dir
     from evals.summary import compare, comparison_text
 
     if not run_a or not run_b:
-        return "⚠ 请选择两次运行 / Choose two runs"
+        return ui_text(lang, "evals.choose_two")
     folder = runs_dir(ctx.settings)
     try:
         a, a_results = load_run(folder / Path(run_a).name)
@@ -207,15 +200,17 @@ def _harness_section(ctx: AppContext, labels: Labels) -> None:
 
     shown.input(do_show, [shown], [summary, cases, report], api_name="eval_show")
 
-    def do_compare(run_a: str, run_b: str) -> str:
-        return compare_runs(ctx, run_a, run_b)
+    def do_compare(run_a: str, run_b: str, ui_language: str) -> str:
+        return compare_runs(ctx, run_a, run_b, ui_language)
 
-    compare_btn.click(do_compare, [run_a, run_b], [comparison], api_name="eval_compare")
+    compare_btn.click(do_compare, [run_a, run_b, labels.language_input()], [comparison], api_name="eval_compare")
 
 
 def build_evals_tab(ctx: AppContext, labels: Labels) -> gr.Markdown:
     """Builds the tab (shown in the admin view); returns the harness status component (refreshed on page load)."""
-    status = gr.Markdown(harness_md(ctx), elem_id="evals-status")
+    status = labels.reg(
+        gr.Markdown(harness_md(ctx, labels.lang), elem_id="evals-status"), value=lambda lang: harness_md(ctx, lang)
+    )
     if harness_available():
         _harness_section(ctx, labels)
     gr.Markdown("#### Retrieval quality (recall@5, MRR@10 on evals/datasets/retrieval.jsonl)")

@@ -10,11 +10,14 @@ from copilot.deal import DealError
 from copilot.skills.health import render_health
 from ui.context import AppContext
 from ui.deal_form import DealForm, deal_from_values, form_values
+from ui.labels import Labels
 from ui.render import safe_md
 
 
-def add_health_panel(ctx: AppContext, form: DealForm) -> None:
-    button = gr.Button("交易健康度 Deal health", size="sm", elem_id="deal-health-check")
+def add_health_panel(ctx: AppContext, form: DealForm, labels: Labels) -> None:
+    button = labels.reg(
+        gr.Button(labels.t("health.check"), size="sm", elem_id="deal-health-check"), value="health.check"
+    )
     shown = gr.Markdown("", elem_id="deal-health")
 
     def check(*values: Any) -> str:

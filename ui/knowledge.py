@@ -21,7 +21,7 @@ from copilot.vocabulary import DOC_TYPES, REGIONS, SCENARIOS
 from ui.context import AppContext
 from ui.labels import Labels, ui_text
 from ui.notes import note_markdown
-from ui.render import TYPE_LABELS, safe_md, source_links, type_label
+from ui.render import DOC_TYPE_KEYS, safe_md, source_links, type_label
 
 ALL = ""
 HIT_COLUMNS = ["#", "score", "dense", "sparse", "type", "doc_id", "title", "lang"]
@@ -29,16 +29,20 @@ MAX_K = 20
 _ID_LINE = re.compile(r"^\s*(?:-\s+)?id:\s*['\"]?([a-z0-9]+(?:-[a-z0-9]+)*)", re.MULTILINE)
 
 
-def status_md(ctx: AppContext) -> str:
+def status_md(ctx: AppContext, lang: str) -> str:
     status = index_status(ctx.settings, ctx.store)
-    return (
-        f"**索引 Index:** {status.documents} documents · {status.chunks} chunks · "
-        f"last update {status.last_update or '—'} · embedding `{status.embedding}`"
+    return ui_text(
+        lang,
+        "kb.index_status",
+        documents=status.documents,
+        chunks=status.chunks,
+        updated=status.last_update or "—",
+        embedding=status.embedding,
     )
 
 
 def search_hits(
-    ctx: AppContext, query: str, doc_type: str, scenario: str, region: str, language: str, k: float
+    ctx: AppContext, query: str, doc_type: str, scenario: str, region: str, language: str, k: float, ui_lang: str = "zh"
 ) -> tuple[Any, ...]:
     filters = SearchFilters(
         type=doc_type or None, scenario=scenario or None, region=region or None, language=language or None
@@ -55,7 +59,7 @@ def search_hits(
         passages.append(
             f"**{n}. {safe_md(h.title(lang))}** · {type_label(h.type, lang)} · `{h.doc_id}`\n\n> {safe_md(snippet)}"
         )
-    text = "\n\n".join(passages) if hits else "没有结果 / No results"
+    text = "\n\n".join(passages) if hits else ui_text(ui_lang, "kb.no_results")
     ids = [h.doc_id for h in hits]
     return rows, text, gr.Dropdown(choices=ids, value=ids[0] if ids else None)
 
@@ -63,14 +67,14 @@ def search_hits(
 def open_doc(ctx: AppContext, doc_id: str, lang: str) -> str:
     view = document_view(ctx.copilot.kb, doc_id or "", lang or "zh")
     if view is None:
-        return f"⚠ 没有这个文档 / No document with id `{safe_md(doc_id or '')}`"
+        return ui_text(lang or "zh", "kb.no_document", id=safe_md(doc_id or ""))
     links = source_links(view.sources)
     meta = (
         f"# {safe_md(view.title)}\n\n"
         f"`{view.doc_id}` · {type_label(view.type, view.language)} · {safe_md(view.path)} · "
         f"updated {view.updated}\n\n"
         f"scenarios: {', '.join(view.scenarios)} · regions: {', '.join(view.regions)}\n\n"
-        + (f"来源 Sources: {links}\n\n" if links else "")
+        + (f"{ui_text(lang or 'zh', 'kb.sources')}: {links}\n\n" if links else "")
         + "---\n\n"
     )
     return meta + safe_md(view.text)
@@ -84,7 +88,13 @@ def pasted_name(text: str, fmt: str) -> str:
 
 
 def add_doc(
-    ctx: AppContext, upload: str | None, pasted: str, fmt: str, progress: gr.Progress, name: str | None = None
+    ctx: AppContext,
+    upload: str | None,
+    pasted: str,
+    fmt: str,
+    progress: gr.Progress,
+    name: str | None = None,
+    lang: str = "zh",
 ) -> tuple[str, str]:
     if upload:
         path = Path(upload)
@@ -93,30 +103,30 @@ def add_doc(
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
                 problem = Problem(name, 1, "file", f"too large: {size:,} bytes (limit {MAX_FILE_BYTES:,})")
-                return f"❌ 未索引任何内容 / Nothing was indexed\n\n```text\n{problem}\n```", gr.skip()
+                return ui_text(lang, "kb.not_indexed") + f"\n\n```text\n{problem}\n```", gr.skip()
             content = path.read_bytes()
         except OSError as exc:
-            return f"❌ 未索引任何内容 / Nothing was indexed: cannot read the upload ({exc.strerror})", gr.skip()
+            return ui_text(lang, "kb.not_indexed_read", error=exc.strerror or "?"), gr.skip()
     elif (pasted or "").strip():
         name, content = name or pasted_name(pasted, fmt), pasted.encode("utf-8")
     else:
-        return "⚠ 请上传文件或粘贴文档 / Upload a file or paste a document first", gr.skip()
+        return ui_text(lang, "kb.upload_first"), gr.skip()
 
     def report(done: int, total: int) -> None:
-        progress((done, max(total, 1)), desc="索引中 Indexing")
+        progress((done, max(total, 1)), desc=ui_text(lang, "kb.indexing"))
 
-    progress(0, desc="校验中 Validating")
+    progress(0, desc=ui_text(lang, "kb.validating"))
     result = add_document(ctx.settings, ctx.store, name, content, progress=report)
     if not result.added:
         lines = "\n".join(result.problems)
         return (
-            f"❌ 未索引任何内容 / Nothing was indexed: {len(result.problems)} problem(s)\n\n```text\n{lines}\n```",
-            status_md(ctx),
+            ui_text(lang, "kb.not_indexed_problems", count=len(result.problems)) + f"\n\n```text\n{lines}\n```",
+            status_md(ctx, lang),
         )
     ctx.reload_knowledge()
     added = ", ".join(f"`{d}`" for d in result.doc_ids)
     summary = result.report.summary() if result.report else ""
-    return f"✅ 已加入并索引 / Added and indexed: {added} → `{result.path}`\n\n{summary}", status_md(ctx)
+    return ui_text(lang, "kb.added", added=added, path=result.path) + f"\n\n{summary}", status_md(ctx, lang)
 
 
 @dataclass
@@ -145,7 +155,7 @@ def add_note(
     name, content = note_markdown(
         title, text, scenario or "traceability", region or "global", title, (source or "").strip()
     )
-    return add_doc(ctx, None, content, "markdown", progress, name=name)
+    return add_doc(ctx, None, content, "markdown", progress, name=name, lang=lang)
 
 
 def _choices_all(table: dict[str, tuple[str, str]]) -> Callable[[str], list[tuple[str, str]]]:
@@ -159,7 +169,7 @@ def build_knowledge_tab(ctx: AppContext, labels: Labels) -> KbTab:
     """Builds the tab; returns the components the app updates (index status, admin-only scores, the note form)."""
     t = labels.t
     lang = labels.lang
-    status = gr.Markdown("", elem_id="index-status")
+    status = labels.reg(gr.Markdown("", elem_id="index-status"), value=lambda code: status_md(ctx, code))
     with gr.Row():
         query = labels.reg(
             gr.Textbox(label=t("kb.search"), placeholder=t("kb.search_placeholder"), scale=4, elem_id="kb-query"),
@@ -168,7 +178,7 @@ def build_knowledge_tab(ctx: AppContext, labels: Labels) -> KbTab:
         )
         k = labels.reg(gr.Slider(1, MAX_K, value=5, step=1, label=t("kb.k"), scale=1), label="kb.k")
     with gr.Row():
-        types = {key: v for key, v in TYPE_LABELS.items() if key in DOC_TYPES}
+        types = {key: (type_label(key, "zh"), type_label(key, "en")) for key in DOC_TYPE_KEYS if key in DOC_TYPES}
         doc_type = labels.reg(
             gr.Dropdown(_choices_all(types)(lang), value=ALL, label=t("kb.type")),
             label="kb.type",
@@ -257,10 +267,12 @@ def build_knowledge_tab(ctx: AppContext, labels: Labels) -> KbTab:
     labels.reg(add_box, label="kb.add")
     refresh = labels.reg(gr.Button(t("kb.refresh"), size="sm"), value="kb.refresh")
 
-    def run_search(query: str, doc_type: str, scenario: str, region: str, language: str, k: float) -> tuple[Any, ...]:
-        return search_hits(ctx, query, doc_type, scenario, region, language, k)
+    def run_search(
+        query: str, doc_type: str, scenario: str, region: str, language: str, k: float, ui_language: str
+    ) -> tuple[Any, ...]:
+        return search_hits(ctx, query, doc_type, scenario, region, language, k, ui_language)
 
-    search_inputs = [query, doc_type, scenario, region, language, k]
+    search_inputs = [query, doc_type, scenario, region, language, k, labels.language_input()]
     search.click(run_search, search_inputs, [hits, passages, doc_id], api_name="search", concurrency_id="copilot")
     query.submit(
         run_search, search_inputs, [hits, passages, doc_id], api_visibility="private", concurrency_id="copilot"
@@ -271,11 +283,18 @@ def build_knowledge_tab(ctx: AppContext, labels: Labels) -> KbTab:
 
     open_btn.click(open_document, [doc_id, doc_lang], [document], api_name="open_document")
 
-    def add(upload: str | None, pasted: str, fmt: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
-        return add_doc(ctx, upload, pasted, fmt, progress)
+    def add(
+        upload: str | None,
+        pasted: str,
+        fmt: str,
+        ui_language: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str]:
+        return add_doc(ctx, upload, pasted, fmt, progress, lang=ui_language)
 
     # One indexing run at a time: the store has one writer.
-    add_btn.click(add, [upload, pasted, fmt], [add_result, status], api_name="add_document", concurrency_limit=1)
+    add_inputs = [upload, pasted, fmt, labels.language_input()]
+    add_btn.click(add, add_inputs, [add_result, status], api_name="add_document", concurrency_limit=1)
 
     def note(
         title: str,
@@ -296,8 +315,8 @@ def build_knowledge_tab(ctx: AppContext, labels: Labels) -> KbTab:
         concurrency_limit=1,
     )
 
-    def refresh_status() -> str:
-        return status_md(ctx)
+    def refresh_status(ui_language: str) -> str:
+        return status_md(ctx, ui_language)
 
-    refresh.click(refresh_status, None, [status], api_name="index_status")
+    refresh.click(refresh_status, [labels.language_input()], [status], api_name="index_status")
     return KbTab(status, hits, note_box, note_text, note_result)

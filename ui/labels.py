@@ -26,15 +26,27 @@ class Labels:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in ("zh", "en") else "zh"
         self.entries: list[tuple[Any, dict[str, Value]]] = []
+        self.switch: Any = None
+        """The interface-language switch (set by the app once created): an input for handlers whose messages
+        must be in the language shown now, not the one the page started in."""
 
     def t(self, key: str, **variables: Any) -> str:
         """The text of `key` in the language the page starts in."""
         return ui_text(self.lang, key, **variables)
 
+    def all(self, key: str) -> list[str]:
+        """A list entry of ui.yaml in the language the page starts in."""
+        return Wording("ui", self.lang).all(key)
+
     def reg(self, component: C, **attributes: Value) -> C:
         """Register `component`: attribute -> wording key (or a function of the language)."""
         self.entries.append((component, attributes))
         return component
+
+    def language_input(self) -> Any:
+        if self.switch is None:
+            raise RuntimeError("the interface-language switch is created before the tabs")
+        return self.switch
 
     def components(self) -> list[Any]:
         return [component for component, _ in self.entries]

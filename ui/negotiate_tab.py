@@ -22,19 +22,11 @@ from copilot.skills.negotiate import fmt
 from copilot.skills.negotiate_model import NegotiationResult
 from copilot.wording import Wording
 from ui.context import AppContext
+from ui.labels import Labels, ui_text
 from ui.render import notices_md, safe_md
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "deal-negotiation.yaml"
-LANGS = [("交易的语言 The deal's", "auto"), ("中文", "zh"), ("English", "en")]
 _COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d", "#bab0ac")
-_CHART = {
-    "zh": {"title": "让步阶梯：每个议题让出了多少（占目标到底线区间）", "y": "已让出（%）", "walk": "底线"},
-    "en": {
-        "title": "Offer ladder: how much of each issue's range is given",
-        "y": "Given away (%)",
-        "walk": "Walk-away",
-    },
-}
 
 
 def example_yaml() -> str:
@@ -66,7 +58,6 @@ def ladder_table(result: NegotiationResult) -> tuple[list[str], list[list[str]]]
 
 def ladder_chart(result: NegotiationResult) -> go.Figure:
     """Issues × steps: the share of each issue's target..walk-away range given at each step."""
-    t = _CHART[result.language]
     w = Wording("negotiate", result.language)
     steps = [w("table.opening")] + [w("table.step", k=s.step) for s in result.ladder[1:]]
     fig = go.Figure()
@@ -85,10 +76,10 @@ def ladder_chart(result: NegotiationResult) -> go.Figure:
                 hoverinfo="text",
             )
         )
-    fig.add_hline(y=100, line={"color": "#c0392b", "dash": "dash"}, annotation_text=t["walk"])
+    fig.add_hline(y=100, line={"color": "#c0392b", "dash": "dash"}, annotation_text=w("chart.walk"))
     fig.update_layout(
-        title={"text": t["title"]},
-        yaxis={"title": {"text": t["y"]}, "range": [-5, 110]},
+        title={"text": w("chart.title")},
+        yaxis={"title": {"text": w("chart.y")}, "range": [-5, 110]},
         margin={"l": 50, "r": 10, "t": 50, "b": 45},
         height=380,
         plot_bgcolor="white",
@@ -110,29 +101,46 @@ def plan_outputs(result: NegotiationResult) -> tuple[Any, ...]:
     )
 
 
-def build_negotiate_tab(ctx: AppContext) -> None:
+def _languages(lang: str) -> list[tuple[str, str]]:
+    return [(ui_text(lang, "negotiate.lang_auto"), "auto"), ("中文", "zh"), ("English", "en")]
+
+
+def build_negotiate_tab(ctx: AppContext, labels: Labels) -> None:
+    t, reg = labels.t, labels.reg
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
-            deal_file = gr.File(
-                label="交易文件 Deal file (.yaml / .json)",
-                file_types=[".yaml", ".yml", ".json"],
-                type="filepath",
-                elem_id="nego-deal-file",
+            deal_file = reg(
+                gr.File(
+                    label=t("negotiate.file"),
+                    file_types=[".yaml", ".yml", ".json"],
+                    type="filepath",
+                    elem_id="nego-deal-file",
+                ),
+                label="negotiate.file",
             )
-            deal_text = gr.Code(
-                value=example_yaml(),
-                language="yaml",
-                label="交易（含 negotiation 部分）Deal with a negotiation section",
-                lines=18,
-                elem_id="nego-deal-text",
+            deal_text = reg(
+                gr.Code(
+                    value=example_yaml(), language="yaml", label=t("negotiate.deal"), lines=18, elem_id="nego-deal-text"
+                ),
+                label="negotiate.deal",
             )
-            lang = gr.Dropdown(LANGS, value="auto", label="语言 Language", elem_id="nego-lang")
-            generate = gr.Button("生成谈判方案 Make the plan", variant="primary", elem_id="nego-generate")
+            lang = reg(
+                gr.Dropdown(_languages(labels.lang), value="auto", label=t("negotiate.language"), elem_id="nego-lang"),
+                label="negotiate.language",
+                choices=_languages,
+            )
+            generate = reg(
+                gr.Button(t("negotiate.generate"), variant="primary", elem_id="nego-generate"),
+                value="negotiate.generate",
+            )
         with gr.Column(scale=3, min_width=480):
             notices = gr.Markdown("", elem_id="nego-notices")
-            table = gr.Dataframe(label="让步阶梯 Offer ladder", interactive=False, elem_id="nego-ladder")
-            chart = gr.Plot(label="让步阶梯图 Ladder chart", elem_id="nego-chart")
-            plan_md = gr.Markdown("谈判方案会显示在这里 / The plan appears here.", elem_id="nego-plan", max_height=900)
+            table = reg(
+                gr.Dataframe(label=t("negotiate.ladder"), interactive=False, elem_id="nego-ladder"),
+                label="negotiate.ladder",
+            )
+            chart = reg(gr.Plot(label=t("negotiate.chart"), elem_id="nego-chart"), label="negotiate.chart")
+            plan_md = gr.Markdown(t("negotiate.placeholder"), elem_id="nego-plan", max_height=900)
 
     def load_file(path: str | None) -> tuple[Any, ...]:
         if not path:

@@ -14,15 +14,10 @@ from typing import Any
 
 from copilot.corpus.models import Source
 from copilot.results import Citation, Notice
+from ui.labels import ui_text
 
-TYPE_LABELS: dict[str, tuple[str, str]] = {
-    "case": ("案例", "case"),
-    "policy": ("政策", "policy"),
-    "glossary": ("术语", "glossary"),
-    "risk": ("风险", "risk"),
-    "playbook": ("手册", "playbook"),
-    "method": ("方法", "method"),
-}
+DOC_TYPE_KEYS = ("case", "policy", "glossary", "risk", "playbook", "method")
+"""Document types with a label in ui.yaml (`type.<key>`)."""
 _UNSAFE_LINK = re.compile(r"\]\(\s*(?!https?://|#cite-\d)")
 _NOTICE_ICONS = {
     "fallback": "↩",
@@ -54,8 +49,7 @@ def source_links(sources: list[Source]) -> str:
 
 
 def type_label(doc_type: str, lang: str) -> str:
-    zh, en = TYPE_LABELS.get(doc_type, (doc_type, doc_type))
-    return zh if lang == "zh" else en
+    return ui_text(lang, f"type.{doc_type}") if doc_type in DOC_TYPE_KEYS else doc_type
 
 
 def quote_block(text: str) -> str:
@@ -65,7 +59,7 @@ def quote_block(text: str) -> str:
 def citation_message(number: int, citation: Citation, lang: str) -> dict[str, Any]:
     """A collapsed chat message for one citation: title and type in its header, source links and quote inside."""
     header = f"[{number}] {html.escape(citation.title, quote=False)} · {type_label(citation.type, lang)}"
-    label = "来源" if lang == "zh" else "Source"
+    label = ui_text(lang, "kb.sources")
     links = source_links(citation.sources)
     body = (f"{label}: {links}\n\n" if links else "") + quote_block(citation.quote)
     return {"role": "assistant", "content": body, "metadata": {"title": header, "status": "done"}}

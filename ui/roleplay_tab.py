@@ -11,16 +11,13 @@ from copilot.deal import DealError
 from copilot.practice.persona import PersonaError, load_persona, persona_keys
 from copilot.practice.session import RoleplaySession, SessionOverError, render_scorecard
 from ui.context import AppContext
+from ui.labels import Labels, ui_text
 from ui.meeting_support import deal_from_yaml, example_deal_yaml, problem_md
 from ui.render import notices_md, safe_md
 
 
-def _persona_choices() -> list[tuple[str, str]]:
-    out = []
-    for key in persona_keys():
-        persona = load_persona(key)
-        out.append((f"{persona.title.zh} {persona.title.en}", key))
-    return out
+def _persona_choices(lang: str) -> list[tuple[str, str]]:
+    return [(load_persona(key).title(lang), key) for key in persona_keys()]
 
 
 def _history(session: RoleplaySession) -> list[dict[str, str]]:
@@ -37,9 +34,9 @@ def start(ctx: AppContext, deal_text: str, persona: str) -> tuple[Any, ...]:
     return session, _history(session), "", ""
 
 
-def say(session: RoleplaySession | None, line: str) -> tuple[Any, ...]:
+def say(session: RoleplaySession | None, line: str, lang: str) -> tuple[Any, ...]:
     if session is None:
-        return session, [], line, "", "⚠ 先点“开始” / Press Start first"
+        return session, [], line, "", ui_text(lang, "practice.start_first")
     if not line.strip():
         return session, _history(session), "", "", ""
     with contextlib.suppress(SessionOverError):
@@ -48,9 +45,9 @@ def say(session: RoleplaySession | None, line: str) -> tuple[Any, ...]:
     return session, _history(session), "", card, notices_md(session.notices)
 
 
-def finish(session: RoleplaySession | None) -> tuple[str, str]:
+def finish(session: RoleplaySession | None, lang: str) -> tuple[str, str]:
     if session is None:
-        return "", "⚠ 先点“开始” / Press Start first"
+        return "", ui_text(lang, "practice.start_first")
     result = session.result()
     return safe_md(render_scorecard(result)), notices_md(result.notices)
 
@@ -64,29 +61,43 @@ def run_script(ctx: AppContext, deal_text: str, persona: str, script: str) -> tu
     return session, _history(session), safe_md(render_scorecard(result)), notices_md(result.notices)
 
 
-def build_roleplay_tab(ctx: AppContext) -> None:
+def build_roleplay_tab(ctx: AppContext, labels: Labels, ui_lang: gr.Radio) -> None:
+    """The tab's components, labelled in the interface language; `ui_lang` gives its messages their language."""
+    t, reg = labels.t, labels.reg
     session = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            deal_text = gr.Code(example_deal_yaml(), language="yaml", label="交易 Deal (YAML)", elem_id="rp-deal")
-            persona = gr.Dropdown(_persona_choices(), value="cfo", label="买方角色 Buyer persona", elem_id="rp-persona")
-            begin = gr.Button("开始 Start", variant="primary", elem_id="rp-start")
-            script = gr.Textbox(label="脚本（每行一句）Script: your lines, one per line", lines=6, elem_id="rp-script")
-            play = gr.Button("按脚本演练 Run the script", elem_id="rp-run-script")
+            deal_text = reg(
+                gr.Code(example_deal_yaml(), language="yaml", label=t("practice.deal"), elem_id="rp-deal"),
+                label="practice.deal",
+            )
+            persona = reg(
+                gr.Dropdown(
+                    _persona_choices(labels.lang), value="cfo", label=t("practice.persona"), elem_id="rp-persona"
+                ),
+                label="practice.persona",
+                choices=_persona_choices,
+            )
+            begin = reg(gr.Button(t("practice.start"), variant="primary", elem_id="rp-start"), value="practice.start")
+            script = reg(gr.Textbox(label=t("practice.script"), lines=6, elem_id="rp-script"), label="practice.script")
+            play = reg(gr.Button(t("practice.run_script"), elem_id="rp-run-script"), value="practice.run_script")
         with gr.Column(scale=2, min_width=480):
             notices = gr.Markdown("", elem_id="rp-notices")
-            chat = gr.Chatbot(label="对话 Conversation", height=420, elem_id="rp-chat", sanitize_html=True)
+            chat = reg(
+                gr.Chatbot(label=t("practice.conversation"), height=420, elem_id="rp-chat", sanitize_html=True),
+                label="practice.conversation",
+            )
             with gr.Row():
-                line = gr.Textbox(label="你的回答 Your answer", scale=4, elem_id="rp-input")
-                send = gr.Button("发送 Send", scale=1, elem_id="rp-send")
-            end = gr.Button("结束并评分 End and score", elem_id="rp-end")
+                line = reg(gr.Textbox(label=t("practice.answer"), scale=4, elem_id="rp-input"), label="practice.answer")
+                send = reg(gr.Button(t("practice.send"), scale=1, elem_id="rp-send"), value="practice.send")
+            end = reg(gr.Button(t("practice.end"), elem_id="rp-end"), value="practice.end")
             card = gr.Markdown("", elem_id="rp-scorecard")
     begin.click(
         lambda d, p: start(ctx, d, p), [deal_text, persona], [session, chat, card, notices], api_name="roleplay_start"
     )
-    send.click(say, [session, line], [session, chat, line, card, notices], api_name="roleplay_say")
-    line.submit(say, [session, line], [session, chat, line, card, notices], api_visibility="private")
-    end.click(finish, [session], [card, notices], api_name="roleplay_end")
+    send.click(say, [session, line, ui_lang], [session, chat, line, card, notices], api_name="roleplay_say")
+    line.submit(say, [session, line, ui_lang], [session, chat, line, card, notices], api_visibility="private")
+    end.click(finish, [session, ui_lang], [card, notices], api_name="roleplay_end")
     play.click(
         lambda d, p, s: run_script(ctx, d, p, s),
         [deal_text, persona, script],

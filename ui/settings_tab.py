@@ -142,8 +142,12 @@ def build_settings_tab(ctx: AppContext, badge: gr.Markdown, labels: Labels) -> N
             return "❌ " + safe_md(_errors(exc)), "", gr.skip()
         except Exception as exc:  # opening the copilot failed: say what, keep the old settings
             return f"❌ {type(exc).__name__}: " + safe_md(str(exc)[:300]), "", gr.skip()
-        placeholder = _key_placeholder(settings, "en") + " / " + _key_placeholder(settings, "zh")
-        return ui_text(language, "settings.applied"), gr.Textbox(value="", placeholder=placeholder), ctx.mode_badge()
+        placeholder = _key_placeholder(settings, language)
+        return (
+            ui_text(language, "settings.applied"),
+            gr.Textbox(value="", placeholder=placeholder),
+            ctx.mode_badge(language),
+        )
 
     apply_btn.click(
         apply, [provider, base_url, model, api_key, language], [result, api_key, badge], api_name="apply_settings"

@@ -7,7 +7,10 @@ Chroma under its own name, so a collection created with it is reopened with it
 and never with Chroma's default embedder (which downloads a model).
 
 BLAS threads are limited to `threads` (default 1): on a small machine the
-library's default of 4 threads is about ten times slower.
+library's default of 4 threads is about ten times slower. The library applies
+the limit only when threadpoolctl is installed (the `[fast]` extra in
+pyproject.toml): without it one short text cost ~45-135 ms of CPU on 2 cores
+instead of ~4 ms, with the very same vectors.
 """
 
 from __future__ import annotations

@@ -43,6 +43,9 @@ from copilot.text.segment import tokenize
 
 ProgressFn = Callable[[int, int], None]
 EMBED_BATCH_CHUNKS = 256
+BULK_DOCUMENTS = 20
+"""Above this many documents to chunk, jieba's full dictionary is loaded (faster look-ups, ~64 MB): the
+compact one (copilot.text.compact_dict) segments identically, and is what a serving process keeps."""
 
 
 class StrictIndexError(RuntimeError):
@@ -71,7 +74,8 @@ def embedding_text(row: ChunkRow) -> str:
     return f"{title}\n{row.text}"
 
 
-def chunk_document(doc: Document, chunker: Chunker, key: str) -> list[ChunkRow]:
+def chunk_document(doc: Document, chunker: Chunker, key: str, *, bulk: bool = False) -> list[ChunkRow]:
+    """The document's passages; `bulk`: one of many documents indexed in this run (see copilot.text.segment)."""
     pieces = [(lang, piece) for lang in ("zh", "en") for piece in chunker.chunk(doc.sections.get(lang, ""))]
     rows = []
     sources = [s.model_dump() for s in doc.meta.sources]
@@ -85,7 +89,7 @@ def chunk_document(doc: Document, chunker: Chunker, key: str) -> list[ChunkRow]:
                 type=doc.type,
                 heading=piece.heading,
                 text=piece.text,
-                tokens=tokenize(f"{title} {piece.text}"),
+                tokens=tokenize(f"{title} {piece.text}", bulk=bulk),
                 title_zh=doc.meta.title_zh,
                 title_en=doc.meta.title_en,
                 scenarios=list(doc.meta.scenarios),
@@ -165,9 +169,10 @@ def index_corpus(
         store.delete(stale)
 
     pending_chunks = 0
+    bulk = len(todo) > BULK_DOCUMENTS
     for doc, key, existed in todo:
         chunker = chunker or Chunker(settings.chunk_max_tokens, settings.tokenizer_encoding)
-        rows = chunk_document(cache.full(doc, root), chunker, key)
+        rows = chunk_document(cache.full(doc, root), chunker, key, bulk=bulk)
         batch.append((doc, key, existed, rows))
         pending_chunks += len(rows)
         if pending_chunks >= EMBED_BATCH_CHUNKS:

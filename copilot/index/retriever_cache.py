@@ -35,9 +35,12 @@ import shutil
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from copilot.index.store import ChunkRow, ChunkStore
 
@@ -75,6 +78,22 @@ def build_bm25(rows: list[ChunkRow], tokens: list[list[str]] | None = None) -> A
     corpus = tokens if tokens is not None else [r.tokens for r in rows]
     bm25.index([t or ["\u2205"] for t in corpus], show_progress=False)
     return bm25
+
+
+def membership(values: Iterable[list[str]]) -> dict[str, np.ndarray]:
+    """{value: a boolean array, True for the rows whose list holds it} (e.g. the rows of each scenario)."""
+    positions: dict[str, list[int]] = {}
+    count = 0
+    for i, names in enumerate(values):
+        count = i + 1
+        for name in names:
+            positions.setdefault(name, []).append(i)
+    columns = {}
+    for name, where in positions.items():
+        column = np.zeros(count, dtype=bool)
+        column[where] = True
+        columns[name] = column
+    return columns
 
 
 def _sha256(path: Path) -> str:

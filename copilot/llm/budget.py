@@ -32,6 +32,7 @@ from copilot.results import Notice
 from copilot.settings import Settings
 from copilot.text.limits import cut_to_tokens
 from copilot.text.tokens import count_tokens
+from copilot.wording import Wording
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -52,14 +53,8 @@ class PromptTooLargeError(Exception):
         self.context = settings.context_window
 
     def message(self, lang: str) -> str:
-        if lang == "zh":
-            return (
-                f"模型上下文（{self.context:,} 个词元）容不下这项任务的提示（至少 {self.tokens:,} 个词元，"
-                f"可用 {self.budget:,}）；请调大 context_tokens，已显示离线结果"
-            )
-        return (
-            f"The model's context ({self.context:,} tokens) cannot hold this task's prompt (at least "
-            f"{self.tokens:,} tokens, {self.budget:,} available); raise context_tokens. Showing the offline answer"
+        return Wording("budget", "zh" if lang == "zh" else "en")(
+            "too_large", context=f"{self.context:,}", tokens=f"{self.tokens:,}", budget=f"{self.budget:,}"
         )
 
 
@@ -77,22 +72,18 @@ class FittedPrompt:
         """A "truncated" notice in both languages, or None when nothing was cut."""
         if not self.dropped_passages and not self.cuts:
             return None
-        zh_parts: list[str] = []
-        en_parts: list[str] = []
+        return Notice(kind="truncated", message=f"{self._notice('zh', settings)} / {self._notice('en', settings)}")
+
+    def _notice(self, lang: str, settings: Settings) -> str:
+        say = Wording("budget", lang)
+        parts: list[str] = []
         if self.dropped_passages:
-            zh_parts.append(f"略去 {self.dropped_passages} 段排名靠后的资料")
-            en_parts.append(f"{self.dropped_passages} lower-ranked passages left out")
-        names = {"task_input": ("输入文本", "the input text"), "deal": ("交易信息", "the deal")}
+            parts.append(say("dropped", count=self.dropped_passages))
         for variable, (kept, before) in self.cuts.items():
-            zh_name, en_name = names.get(variable, (variable, variable))
-            zh_parts.append(f"{zh_name}只保留前 {kept:,} 个词元（原 {before:,} 个）")
-            en_parts.append(f"{en_name} cut to its first {kept:,} of {before:,} tokens")
-        context, reply = settings.context_window, settings.reply_tokens
-        zh = f"提示超出模型上下文（{context:,} 个词元，其中 {reply:,} 个留给回答），已缩减：" + "；".join(zh_parts)
-        en = f"The prompt did not fit the model's context ({context:,} tokens, {reply:,} kept for the answer): " + (
-            "; ".join(en_parts)
-        )
-        return Notice(kind="truncated", message=f"{zh} / {en}")
+            what = say(f"what.{variable}") if say.has(f"what.{variable}") else variable
+            parts.append(say("cut", what=what, kept=f"{kept:,}", before=f"{before:,}"))
+        cuts = ("；" if lang == "zh" else "; ").join(parts)
+        return say("truncated", context=f"{settings.context_window:,}", reply=f"{settings.reply_tokens:,}", cuts=cuts)
 
 
 def build_messages(skill: str, lang: str, variables: Mapping[str, Any]) -> list[BaseMessage]:

@@ -54,6 +54,23 @@ def by_code_fields(result_cls: type[SkillResult]) -> tuple[str, ...]:
     return tuple(name for name, info in result_cls.model_fields.items() if _by_code(info))
 
 
+def keep_decided(result: R, offline: R) -> tuple[R, bool]:
+    """`result` with the fields code decides copied from `offline`, nested results' (the brief's fit) too.
+
+    Also says whether any of those fields holds something (their citations then come along).
+    """
+    update: dict[str, Any] = {name: getattr(offline, name) for name in by_code_fields(type(result))}
+    found = any(update.values())
+    for name, info in type(result).model_fields.items():
+        sub, is_list = _skill_result_class(info.annotation)
+        mine, theirs = getattr(result, name), getattr(offline, name)
+        if sub is None or is_list or name in update or mine is None or theirs is None or not by_code_fields(sub):
+            continue
+        update[name], nested = keep_decided(mine, theirs)
+        found = found or nested
+    return result.model_copy(update=update), found
+
+
 @cache
 def draft_model(result_cls: type[SkillResult]) -> type[BaseModel]:
     """The pydantic model the LLM is asked to produce for `result_cls`."""

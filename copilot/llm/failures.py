@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from copilot.llm.errors import LLMError
+from copilot.wording import Wording
 
 RETRYABLE_KINDS = frozenset({"timeout", "connection", "rate_limit", "server", "stream_cut", "invalid_output"})
 
@@ -124,37 +125,25 @@ def _cut_mid_reply(exc: BaseException) -> bool:
 
 
 # -- what the user reads --------------------------------------------------------------------------
-_REASONS: dict[str, tuple[str, str]] = {
-    "timeout": ("请求超时", "the request timed out"),
-    "connection": ("无法连接", "could not connect"),
-    "rate_limit": ("请求过于频繁", "rate limited"),
-    "server": ("服务端出错", "server error"),
-    "stream_cut": ("回答中途中断", "the reply was cut off"),
-    "invalid_output": ("返回的内容无法解析", "the reply could not be parsed"),
-    "refusal": ("模型拒绝回答", "the model refused"),
-    "auth": ("API 密钥无效或无权限", "the API key was rejected"),
-    "not_found": ("模型或地址不存在", "model or URL not found"),
-    "rejected": ("请求被拒绝", "the request was rejected"),
-    "error": ("未知错误", "unexpected error"),
-}
+def _wording(lang: str) -> Wording:
+    return Wording("failures", "zh" if lang == "zh" else "en")
 
 
 def reason(failure: Failure, lang: str) -> str:
-    zh, en = _REASONS.get(failure.kind, _REASONS["error"])
-    text = zh if lang == "zh" else en
+    """Why the call failed, in `lang` (prompts/offline/<lang>/failures.yaml), with the HTTP status if any."""
+    say = _wording(lang)
+    kind = failure.kind if say.has(f"reason.{failure.kind}") else "error"
+    text = say(f"reason.{kind}")
     if failure.status is not None:
-        text = f"HTTP {failure.status}，{text}" if lang == "zh" else f"HTTP {failure.status}, {text}"
+        text = say("with_status", status=failure.status, reason=text)
     return text
 
 
 def fallback_message(failure: Failure, lang: str) -> str:
+    say = _wording(lang)
     if failure.kind == "validation":
-        if lang == "zh":
-            return "模型的回答未通过核查（引用、数字或语言），已显示离线结果"
-        return "The model's answer did not pass the checks (citations, numbers or language); showing the offline answer"
-    if lang == "zh":
-        return f"模型服务不可用（{reason(failure, lang)}），已显示离线结果"
-    return f"The model endpoint failed ({reason(failure, lang)}); showing the offline answer"
+        return say("fallback.validation")
+    return say("fallback.failure", reason=reason(failure, lang))
 
 
 # Key-shaped text, whoever's key it is: provider keys ("sk-…", "sk-proj-…", masked "sk-ab***yz"),

@@ -55,7 +55,7 @@ from pydantic import BaseModel
 
 from copilot.grounding import Grounding
 from copilot.llm.budget import PromptTooLargeError, build_messages, fit_prompt
-from copilot.llm.draft import by_code_fields, draft_model, draft_schema_json, result_from_draft, schema_hint
+from copilot.llm.draft import draft_model, draft_schema_json, keep_decided, result_from_draft, schema_hint
 from copilot.llm.errors import LLMError, StreamCutError
 from copilot.llm.failures import Failure, classify, describe_for_log, fallback_message, known_secrets, safe_error
 from copilot.llm.streaming import PreviewSink, stream_structured
@@ -350,14 +350,11 @@ def run_llm_skill(
         meter.record(_message_texts(sent), raw, _reply_text(raw, draft))
         result, problems = result_from_draft(result_cls, outgoing.restore(draft), lang=lang, cite=cite)
         if result is not None:
-            decided = {name: getattr(offline_result, name) for name in by_code_fields(result_cls)}
-            if any(decided.values()):  # the code's fields quote cited passages: their citations come along
+            result, decided = keep_decided(result, offline_result)
+            if decided:  # the code's fields quote cited passages: their citations come along
                 known = {c.chunk_id for c in result.citations}
-                decided["citations"] = [
-                    *result.citations,
-                    *(c for c in offline_result.citations if c.chunk_id not in known),
-                ]
-            result = result.model_copy(update=decided)
+                extra = [c for c in offline_result.citations if c.chunk_id not in known]
+                result = result.model_copy(update={"citations": [*result.citations, *extra]})
             result = result.model_copy(update={"text": render(result)})
             problems += validate_fn(result)
             if not problems:

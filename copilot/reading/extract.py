@@ -10,10 +10,13 @@ weeks", "~90 days") in months, or a date ("2027年Q2前", "2028年上半年", "e
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -148,7 +151,7 @@ DATES = Path(__file__).resolve().parent / "data" / "dates.yaml"
 @dataclass(frozen=True)
 class _DateWords:
     rules: tuple[tuple[re.Pattern[str], str], ...]
-    quarters: dict[str, int]
+    quarters: Mapping[str, int]
     first_half: frozenset[str]
     months: tuple[str, ...]
     date_prefixes: tuple[str, ...]
@@ -157,6 +160,9 @@ class _DateWords:
     month_unit: str
     month_counters: tuple[str, ...]
     half_year: tuple[re.Pattern[str], ...]
+    half_before: re.Pattern[str]
+    and_a_half: str
+    half_after: str
 
 
 @cache
@@ -170,7 +176,7 @@ def date_words() -> _DateWords:
     )
     return _DateWords(
         rules=rules,
-        quarters={str(k): int(v) for k, v in data["quarters"].items()},
+        quarters=MappingProxyType({str(k): int(v) for k, v in data["quarters"].items()}),
         first_half=frozenset(str(h) for h in data["first_half"]),
         months=months,
         date_prefixes=tuple(str(p) for p in data["date_prefixes"]),
@@ -179,6 +185,9 @@ def date_words() -> _DateWords:
         month_unit=str(data["month_unit"]),
         month_counters=tuple(str(c) for c in data["month_counters"]),
         half_year=tuple(re.compile(str(p), re.IGNORECASE) for p in data["half_year"]),
+        half_before=re.compile(str(data["half_before"]), re.IGNORECASE),
+        and_a_half=str(data["and_a_half"]),
+        half_after=str(data["half_after"]),
     )
 
 
@@ -211,11 +220,15 @@ def find_date(text: str) -> str | None:
 
 @cache
 def _duration_pattern() -> re.Pattern[str]:
-    w = words()
+    w, d = words(), date_words()
     zh_chars = "".join(list(w.zh_digits) + list(w.zh_units))
     number = rf"(?:{_NUM}|[{zh_chars}]+|\b(?:{_alternation(list(w.en_numbers))})\b)"
     units = _alternation(list(w.durations))
-    return re.compile(rf"(?<!\d)(?P<num>{number})\s?-?\s?(?P<unit>{units})(?![A-Za-z])", re.IGNORECASE)
+    return re.compile(
+        rf"(?<!\d)(?P<num>{number})(?P<half>{d.and_a_half})?\s?-?\s?(?P<unit>{units})(?![A-Za-z])"
+        rf"(?P<half_after>{d.half_after})?",
+        re.IGNORECASE,
+    )
 
 
 def find_months(text: str) -> int | None:
@@ -226,15 +239,18 @@ def find_months(text: str) -> int | None:
         num = m.group("num")
         if text[max(0, m.start() - 1) : m.start()] in d.date_prefixes:
             continue  # 第一季度, 上半年: a date
+        if d.half_before.search(text[: m.start()]):
+            continue  # "half a year": six months (below), not a year
         if unit in d.calendar_units and re.fullmatch(r"\d+", num) and (len(num) == 4 or unit in d.day_month_units):
             continue  # 2027年, 9月, 30日: dates
-        if unit == d.month_unit and not num.endswith(d.month_counters):
+        half = bool(m.group("half") or m.group("half_after"))
+        if unit == d.month_unit and not num.endswith(d.month_counters) and not half:
             continue  # "三月" is March; a duration is "三个月" (handled by the 个月 unit)
         value = _number(num)
         factor = w.durations.get(unit) or w.durations.get(unit.lower())
         if value is None or factor is None:
             continue
-        return max(1, round(value * factor))
+        return max(1, math.floor((value + 0.5 * half) * factor + 0.5))  # halves round up: 两个半月 is 3, not 2
     if any(p.search(text) for p in d.half_year):
         return 6
     return None

@@ -1,9 +1,10 @@
 """Recap extraction: meeting-note clauses sorted into decisions, pains, goals, constraints, objections,
 commitments (owner, action, due), open questions and the next meeting, each with a confidence.
 
-Cues, hedge words, due-date patterns and titles are data (copilot/recap/data/cues.yaml). The concern of
-an objection comes from the shared classifier. A hedged value (大概, maybe, around…) is never a
-constraint, pain or goal of the updated deal: it is kept as a hedged value and an open question.
+Cues, hedge words, due-date patterns, titles and the patterns that find people are data
+(copilot/recap/data/cues.yaml). The concern of an objection comes from the shared classifier. A hedged
+value (大概, maybe, around…) is never a constraint, pain or goal of the updated deal: it is kept as a hedged
+value and an open question.
 """
 
 from __future__ import annotations
@@ -29,33 +30,27 @@ QUESTION_KINDS = ("objection", "open_question", "next_meeting", "commitment")
 """A clause ending in a question mark is one of these, or nothing."""
 SHORT_PIECE = 6
 """A comma piece this short (\"预算的话\", \"先说结论\") joins the piece after it."""
-_FIRST_PERSON = re.compile(
-    r"我们来|我们把|我们会|我们[下本这]|我这边|我来|\bwe'll\b|\bi'll\b|\bwe will\b", re.IGNORECASE
-)
 _QUESTION = re.compile(r"[?？]\s*$")
 VALUE_KINDS = ("constraint", "goal", "pain")
 REPEAT_OVERLAP = 0.6
 """A pain/goal/constraint sharing this share of an existing deal item's words is a repeat, not new."""
 _NAME_ROLE = re.compile(r"^(?P<name>[^（(]{1,30}?)\s*[（(](?P<role>[^）)]{1,40})[）)]$")
-_SELF_INTRO = [
-    re.compile(r"我是(?P<role>[\u4e00-\u9fffA-Za-z]{1,12})的(?P<name>[\u4e00-\u9fff]{2,3})"),
-    re.compile(r"我是(?P<role>[\u4e00-\u9fffA-Za-z]{2,10}?(?:主任|经理|总监))(?P<name>[\u4e00-\u9fff]{2,3})"),
-    re.compile(r"I'm (?P<name>[A-Z][a-z]+ [A-Z][a-z]+), (?P<role>[a-z][a-z ]{2,40})"),
-    re.compile(r"^(?P<name>[A-Z][a-z]+ [A-Z][a-z]+), (?P<role>[a-z][a-z ]{2,30})\."),
-]
-
-
-_ANYWHERE = [
-    re.compile(r"(?P<name>[A-Z][a-zà-üß]+(?: [A-Z][a-zà-üß]+)?) \((?P<role>[^)]{2,40})\)"),
-    re.compile(r"(?P<role>CFO|CEO|CIO|COO|CTO|副总|总经理)(?P<name>[\u4e00-\u9fff]总)"),
-    re.compile(r"(?:[Oo]ur )(?P<role>CFO|CEO|CIO|COO|CTO) (?P<name>[A-Z][a-z]+)"),
-]
 
 
 @cache
 def cues() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(CUES.read_text(encoding="utf-8"))
     return data
+
+
+@cache
+def _pattern(name: str) -> re.Pattern[str]:
+    return re.compile(cues()["patterns"][name])
+
+
+@cache
+def _patterns(name: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in cues()["patterns"][name])
 
 
 def _words(section: str, lang: str | None = None) -> list[str]:
@@ -107,7 +102,7 @@ def category(clause: Clause) -> str | None:
             continue
         if _has(clause.text, cues_for(kind)):
             return kind
-    if not question and _due(clause.text) and (clause.speaker or _FIRST_PERSON.search(clause.text)):
+    if not question and _due(clause.text) and (clause.speaker or _pattern("first_person").search(clause.text)):
         return "commitment"  # "我们下周五前出确权流程": a date and someone to do it
     return None if question else weak
 
@@ -125,12 +120,6 @@ def _due(text: str) -> str | None:
     return None
 
 
-_LEAD_NAME = re.compile(
-    r"^(?P<owner>(?:发言人|Speaker)\s*\d+|[\u4e00-\u9fff]{1,2}(?:经理|总监|总|律师|处长|科长|主任|工)|"
-    r"[\u4e00-\u9fff]{2,3}(?=[：:])|[A-Z][a-z]+(?: [A-Z][a-z]+)?(?=[:：\s]))"
-)
-
-
 def _leading_owner(text: str, names: list[str]) -> str | None:
     for filler in _all("fillers"):
         if text.lower().startswith(filler + " ") or (not filler.isascii() and text.startswith(filler)):
@@ -142,7 +131,7 @@ def _leading_owner(text: str, names: list[str]) -> str | None:
     for name in sorted(names, key=len, reverse=True):
         if text.startswith(name):
             return name
-    lead = _LEAD_NAME.match(text)
+    lead = _pattern("lead_owner").match(text)
     return lead.group("owner") if lead else None
 
 
@@ -156,8 +145,8 @@ def commitment(clause: Clause, names: list[str]) -> Commitment:
     label = clause.label or ""
     if owner is None and label and _section_kind(label) is None and not _has(label, _all("speech")):
         owner = label
-    first_person = owner is not None and owner.lower() in ("我", "我们", "我这边", "i", "we")
-    if clause.speaker and (first_person or (owner is None and _FIRST_PERSON.search(text))):
+    first_person = owner is not None and owner.lower() in cues()["self_owners"]
+    if clause.speaker and (first_person or (owner is None and _pattern("first_person").search(text))):
         owner = clause.speaker.split("-")[-1].split("（")[0].strip()
     return Commitment(text=text, owner=owner, action=text, due=_due(text), confidence=CUED, line=clause.line)
 
@@ -165,10 +154,11 @@ def commitment(clause: Clause, names: list[str]) -> Commitment:
 def stakeholders(clauses: list[Clause], lang: str) -> list[Stakeholder]:
     found: dict[str, Stakeholder] = {}
     titles = sorted(_words("titles", "zh") + _words("titles", "en"), key=len, reverse=True)
+    possessive = cues()["possessive"]
 
     def add(name: str, role: str | None, line: int) -> None:
         name = name.strip(" ：:，,。")
-        if name and len(name) <= 30 and name.lower() not in ("我", "我方", "our side") and name not in found:
+        if name and len(name) <= 30 and name.lower() not in cues()["not_people"] and name not in found:
             found[name] = Stakeholder(name=name, role=(role or "").strip(" ：:，,") or None, line=line)
 
     seen_speakers: set[str] = set()
@@ -176,30 +166,30 @@ def stakeholders(clauses: list[Clause], lang: str) -> list[Stakeholder]:
         if c.speaker and c.speaker not in seen_speakers:
             seen_speakers.add(c.speaker)
             m = _NAME_ROLE.match(c.speaker)
-            if m and not c.speaker.startswith(("我方", "发言人", "Speaker")):
+            if m and not c.speaker.startswith(tuple(cues()["not_people_speakers"])):
                 add(m.group("name"), m.group("role"), c.line)
-        for pattern in _ANYWHERE:
+        for pattern in _patterns("named"):
             for m in pattern.finditer(c.text):
                 if not _has(m.group("role"), _all("own_side")):
                     add(m.group("name"), m.group("role"), c.line)
-        for pattern in _SELF_INTRO:
+        for pattern in _patterns("self_intro"):
             if (m := pattern.search(c.text)) is not None:
                 add(m.group("name"), m.group("role"), c.line)
         if not (c.label and _has(c.label, _all("attendees"))) and not _has(c.text[:6], _all("attendees")):
             continue
         body = c.text.split("：", 1)[-1] if _has(c.text[:6], _all("attendees")) else c.text
-        for part in re.split(r"[、，,；;]|\band\b|另有", body):
+        for part in re.split(cues()["attendee_separators"], body):
             part = part.strip()
-            if not part or part.startswith(("我方", "我", "our", "Our")):
-                if part.startswith(("我方", "Our side", "our side")):
+            if not part or part.startswith(tuple(cues()["attendees_ours"])):
+                if part.startswith(tuple(cues()["attendees_ours_rest"])):
                     break
                 continue
             m = _NAME_ROLE.match(part)
             if m:
                 add(m.group("name"), m.group("role"), c.line)
                 continue
-            if "的" in part:
-                role, _, name = part.rpartition("的")
+            if possessive in part:
+                role, _, name = part.rpartition(possessive)
                 add(name, role, c.line)
                 continue
             for title in titles:
@@ -208,7 +198,7 @@ def stakeholders(clauses: list[Clause], lang: str) -> list[Stakeholder]:
                     continue
                 end = at + len(title)
                 if end < len(part):  # 质量总监刘敏, IT经理 老周
-                    add(part[end:].strip(" 的"), part[:end], c.line)
+                    add(part[end:].strip(" " + possessive), part[:end], c.line)
                 elif at > 0:  # 采购部孙经理: a surname and a title, after the department
                     add(part[at - 1 :], part[: at - 1] or None, c.line)
                 break
@@ -229,10 +219,9 @@ def _repeat(text: str, existing: list[str]) -> bool:
 
 def _hedge_field(text: str, kind: str) -> str:
     lowered = text.lower()
-    if any(w in lowered for w in ("预算", "budget", "万", "£", "$", "€", "k ")):
-        return "budget"
-    if any(w in lowered for w in ("上线", "时间", "go-live", "go live", "launch", "q1", "q2", "q3", "q4")):
-        return "timeline"
+    for name, words in cues()["hedge_fields"].items():
+        if any(w in lowered for w in words):
+            return str(name)
     return {"pain": "pains", "goal": "goals"}.get(kind, "constraints")
 
 

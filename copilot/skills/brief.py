@@ -15,14 +15,14 @@ from copilot.knowledge import KnowledgeBase
 from copilot.reading.model import DealReading
 from copilot.results import BriefResult, Citation, TalkingPoint
 from copilot.skills.card import build_card, render_card
-from copilot.skills.explain import explain_offline
-from copilot.skills.fit import fit_offline
+from copilot.skills.explain import explain_offline, render_explain
+from copilot.skills.fit import fit_offline, render_fit
 from copilot.skills.health import deal_health, render_health
 from copilot.skills.notes import REP_MARK
 from copilot.skills.objection import objection_offline
 from copilot.skills.passages import join_list, sources_section
-from copilot.skills.plan import plan_offline
-from copilot.skills.risks import risks_offline
+from copilot.skills.plan import plan_offline, render_plan
+from copilot.skills.risks import render_risks, risks_offline
 from copilot.skills.shaping import budget_next_step
 from copilot.vendor import VendorProfile
 from copilot.vocabulary import SCENARIOS
@@ -99,6 +99,23 @@ def brief_offline(
         rep_notes=card.rep_notes,
     )
     return result.model_copy(update={"text": render_brief(result, kb)})
+
+
+def with_part_texts(brief: BriefResult, deal: Deal) -> BriefResult:
+    """A model's brief with its parts' Markdown rendered (the model writes their fields, never their text),
+    and its card's fit line the decided one (`FitResult.one_line`, copied from the code's decision)."""
+    update: dict[str, object] = {}
+    if brief.mode == "llm" and brief.card is not None and brief.fit.one_line:
+        update["card"] = brief.card.model_copy(update={"fit_line": brief.fit.one_line})
+    if not brief.story.text:
+        update["story"] = brief.story.model_copy(update={"text": render_explain(brief.story, deal)})
+    if not brief.risks.text:
+        update["risks"] = brief.risks.model_copy(update={"text": render_risks(brief.risks, deal, set(), [])})
+    if not brief.plan.text:
+        update["plan"] = brief.plan.model_copy(update={"text": render_plan(brief.plan, deal)})
+    if not brief.fit.text:
+        update["fit"] = brief.fit.model_copy(update={"text": render_fit(brief.fit, deal, [])})
+    return brief.model_copy(update=update) if update else brief
 
 
 def _section_body(text: str) -> str:

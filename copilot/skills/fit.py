@@ -56,10 +56,6 @@ _RISK_FOR: dict[tuple[FitQuestionKey, Answer], str] = {
     ("high_frequency", "yes"): "risk-wrong-tool-high-frequency-private-data",
     ("large_files", "yes"): "risk-wrong-tool-high-frequency-private-data",
 }
-_ASX_QUERY = {
-    "zh": "用错了工具 系统由一家机构运营 传统数据库能做的事 不一定需要区块链",
-    "en": "The wrong tool: the system is run by one organisation, and what a conventional database can do",
-}
 
 
 def answer_questions(kb: KnowledgeBase, deal: Deal, w: Wording) -> list[FitQuestion]:
@@ -157,9 +153,10 @@ def fit_offline(kb: KnowledgeBase, g: Grounding, deal: Deal) -> FitResult:
 
     if verdict != "fit":
         cautions = _risk_reasons(kb, src, answers, w, lang)
-        citation = src.cite_doc(ASX_CASE, _ASX_QUERY[lang])
+        asx_query = w("asx_query")  # what to look for in the ASX CHESS case
+        citation = src.cite_doc(ASX_CASE, asx_query)
         if citation is not None:
-            sentence = _best_sentence(src.g.hits[citation.chunk_id].text, _ASX_QUERY[lang], lang)
+            sentence = _best_sentence(src.g.hits[citation.chunk_id].text, asx_query, lang)
             cautions.append(w("asx", title=citation.title, text=sentence))
         if verdict == "not_fit":
             reasons += cautions

@@ -9,9 +9,11 @@ non-transactional files, a single issuer and redeemer.
 
 Answers come from meaning, not keywords: every pain, goal, system and constraint is cut into
 sentences and clauses, and each is classified by the shared text classifier over the labelled set
-evals/datasets/understanding/fit_evidence.jsonl (labels `<question>:yes`, `<question>:no`, `none`;
-clause-level negation is a feature of the classifier). For each question the most confident clause
-decides, and the sentence it belongs to is the evidence; below `MIN_CONFIDENCE` the answer is unknown.
+evals/datasets/understanding/fit_evidence.jsonl and its parts (labels `<question>:yes`, `<question>:no`,
+`<question>:unknown` for a text saying the question is still open, and `none`; clause-level negation is a
+feature of the classifier). For each question the most confident clause decides, and the sentence it
+belongs to is the evidence; below `MIN_CONFIDENCE` the answer is unknown. An answer that alone makes the
+deal not a fit must be its clause's first reading, and a clause read as "still open" answers nothing.
 
 The verdict is decided by code from the answers (`decide`), never by a model:
 
@@ -112,6 +114,7 @@ def _units(sentence: str) -> list[str]:
 def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]]:
     """The question answers a classified text gives: its labels with enough of the votes and a close example."""
     out: list[tuple[FitQuestionKey, Answer, float]] = []
+    open_key = result.label.removesuffix(":unknown") if result.label.endswith(":unknown") else None
     for label, score in result.scores.items():
         if label == "none" or score < MIN_SHARE or ":" not in label:
             continue
@@ -121,8 +124,12 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
         if near < MIN_SIMILARITY * 0.8:
             continue
         key, answer = label.split(":", 1)
-        if NOT_FIT_WHEN.get(key) == answer and (score < TRIGGER_SHARE or near < MIN_SIMILARITY):  # type: ignore[call-overload]
-            continue  # an answer that alone decides "not a fit" needs a clear reading
+        if key == open_key:
+            continue  # the text says this question is still open: no yes or no from it
+        if NOT_FIT_WHEN.get(key) == answer and (  # type: ignore[call-overload]
+            score < TRIGGER_SHARE or near < MIN_SIMILARITY or label != result.label
+        ):
+            continue  # an answer that alone decides "not a fit" needs a clear reading, the text's first one
         if key in STOPPERS and answer == "yes" and (score < STOPPER_SHARE or near < STOPPER_SIMILARITY):
             continue  # a practical stopper is "no" unless the deal clearly points to it
         if key in QUESTION_KEYS and answer in _YES_NO:

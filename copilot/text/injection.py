@@ -15,8 +15,8 @@ attempt to steer the copilot, never content a rep should repeat to a customer.
   all-capital code words) and its figures, so the validators can reject a model
   answer that obeys it.
 
-The markers are specific phrases, not single words; `tests/test_injection.py`
-checks that no shipped corpus text matches them.
+The markers are specific phrases, not single words, kept as data (data/injection.yaml);
+`tests/test_injection.py` checks that no shipped corpus text matches them.
 """
 
 from __future__ import annotations
@@ -24,41 +24,37 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-_EN_VERB = r"(?:ignore|disregard|forget|override|bypass)"
-_EN_FILLER = (
-    r"(?:all|any|of|the|your|these|those|previous|prior|above|earlier|preceding|foregoing|system|original|other|and)"
-)
-_EN_NOUN = (
-    r"(?:instructions?|rules?|prompts?|directions?|guidelines?|messages?|context|constraints?|deal|knowledge base)"
-)
-_ZH_VERB = r"(?:忽略|无视|忽视|忘记|忘掉|不要理会|别管|跳过|抛开)"
-_ZH_FILLER = r"(?:掉|你|之前|以上|上面|上文|前面|先前|此前|所有|全部|一切|你的|的|和|与|及|其他|其它|这些|上述)"
-_ZH_NOUN = r"(?:指令|指示|规则|提示词|提示|要求|设定|约束|限制|知识库|交易信息|资料)"
+import yaml
 
-_ROLE = r"(?:system|assistant|developer)(?:\s+(?:override|instructions?|prompt|message))?\s*[:：]"
-_MARKERS = tuple(
-    re.compile(p)
-    for p in (
-        rf"{_EN_VERB}\s+(?:{_EN_FILLER}\s+){{0,4}}{_EN_NOUN}\b",
-        r"you\s+are\s+now\b",
-        r"(?:reply|respond|answer|output|print)\s+(?:only|just)\b",
-        r"(?:print|reveal|show|repeat)\s+(?:your|the)\s+system\s+prompt\b",
-        rf"[\[【(.!?。！？]\s*{_ROLE}",
-        rf"<!--\s*{_ROLE}",
-        rf"\A\s*{_ROLE}",
-        r"system\s+override\b",
-        r"new\s+instructions?\s*[:：]",
-        rf"{_ZH_VERB}(?:{_ZH_FILLER}){{0,5}}{_ZH_NOUN}",
-        r"(?:你|助手)现在(?:处于|进入|切换到|是)",
-        r"(?:只|仅|直接)(?:回复|输出|回答)\s*[:：“\"'「『‘]",
-        r"系统指令|系统(?:提示词?|消息)\s*[:：]",
-        r"(?:新的?|以下)指令\s*[:：]",
-        r"请助手",
-    )
-)
-"""Searched one by one in the lower-cased text: each starts with a literal, which keeps a scan of the
-whole corpus fast (one combined alternation, or re.IGNORECASE, is several times slower)."""
+DATA = Path(__file__).resolve().parent / "data" / "injection.yaml"
+_NAME = re.compile(r"\{\{(\w+)\}\}")
+
+
+@cache
+def markers(path: Path = DATA) -> tuple[re.Pattern[str], ...]:
+    """The injection markers of `path` (data/injection.yaml), compiled once.
+
+    They are searched one by one in the lower-cased text: each starts with a literal, which keeps a scan of the
+    whole corpus fast (one combined alternation, or re.IGNORECASE, is several times slower).
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    names = {name: "(?:" + "|".join(words) + ")" for name, words in data["groups"].items()}
+    names |= data["fragments"]
+
+    def expand(marker: str) -> str:
+        def value(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                raise ValueError(f"{path}: marker {marker!r}: unknown name {match.group(1)!r}")
+            return str(names[match.group(1)])
+
+        return _NAME.sub(value, marker)
+
+    return tuple(re.compile(expand(marker)) for marker in data["markers"])
+
+
 # A sentence ends after Chinese or Western end punctuation (with any closing quote), or at a line end.
 _SENTENCE = re.compile(r"[^\n]*?(?:[。！？；!?]+[”’」』）)\"']?|\.+[\"')\]’”]?(?=\s)|$)")
 _QUOTED = re.compile(
@@ -72,7 +68,7 @@ _NOT_CODE_WORDS = frozenset({"SYSTEM", "OVERRIDE", "ASSISTANT", "DEVELOPER", "IG
 def has_injection(text: str) -> bool:
     """Whether `text` holds an instruction aimed at the model."""
     lowered = text.lower()
-    return any(marker.search(lowered) for marker in _MARKERS)
+    return any(marker.search(lowered) for marker in markers())
 
 
 def _sentences(line: str) -> Iterator[tuple[int, int]]:
