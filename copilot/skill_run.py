@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
 from copilot.reading.chains import LineMatcher, contradicting_lines
-from copilot.reading.relevance import Relevance
+from copilot.reading.relevance import Relevance, order_brief
 from copilot.replies import PREVIEW
 from copilot.results import BriefResult, ExplainResult, Notice, SkillResult, Usage
 from copilot.skills.brief import render_brief
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from copilot.core import Copilot
 
 R = TypeVar("R", bound=SkillResult)
-MIN_QUESTIONS = 3
-"""A brief keeps at least this many discovery questions when it puts the deal's own first."""
 
 
 def run_skill(
@@ -87,13 +85,11 @@ def adapt(copilot: Copilot, result: R, deal: Deal, lang: str) -> R:
     reading = copilot.read(deal)
     lines = contradicting_lines(copilot.kb.glossary, copilot.kb.playbooks.values(), reading.chain_type, lang)
     result = reading.adapter(lang, LineMatcher(lines)).model(result)
-    if isinstance(result, BriefResult) and result.discovery_questions:  # the deal's questions first
+    if isinstance(result, BriefResult):  # questions, demo steps, talking points: the deal's first
         relevance = Relevance(reading, copilot.kb.industries, {r.key: r for r in copilot.kb.regimes})
-        keep = min(len(result.discovery_questions), MIN_QUESTIONS)
-        ordered = [s.text for s in relevance.order(result.discovery_questions, "question", keep)]
-        if ordered != result.discovery_questions:
-            result = result.model_copy(update={"discovery_questions": ordered})
-            result = result.model_copy(update={"text": render_brief(result, copilot.kb)})
+        ordered = order_brief(result, relevance)
+        if ordered is not result:
+            result = cast("R", ordered.model_copy(update={"text": render_brief(ordered, copilot.kb)}))
     return result
 
 
