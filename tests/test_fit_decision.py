@@ -22,6 +22,8 @@ from copilot.skills.fit_questions import (
     CLASSIFIER,
     QUESTION_KEYS,
     Classify,
+    Evidence,
+    _better,
     answer_all,
     architecture_for,
     contradictions,
@@ -172,6 +174,26 @@ def test_stoppers_default_to_no_and_writers_imply_shared_state(classify: tuple[C
     writers, shared = found["multiple_writers"], found["shared_state"]
     assert writers is not None and writers.answer == "yes"
     assert shared is not None and shared.answer == "yes" and shared.sentence == writers.sentence
+
+
+def test_a_stopper_the_deal_points_to_is_not_undone_by_a_no() -> None:
+    no = Evidence("high_frequency", "no", "a few hundred a day", "a few hundred a day", 0.9)
+    assert _better(no, "high_frequency", "yes", 0.5)
+    assert not _better(Evidence("high_frequency", "yes", "µs", "µs", 0.5), "high_frequency", "no", 0.9)
+    assert not _better(Evidence("trust_gap", "yes", "x", "x", 0.9), "trust_gap", "no", 0.5)  # not a stopper
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("en", "Whether the dealers would let the carmaker host the shared register has not been asked yet"),
+        ("zh", "经销商们愿不愿意让主机厂来托管共享登记簿，还没有问过"),
+    ],
+)
+def test_a_sentence_saying_the_question_is_open_answers_nothing(
+    classify: tuple[Classify, Any], lang: str, sentence: str
+) -> None:
+    assert answer_all(_deal(lang, [sentence]), *classify)["trusted_operator"] is None
 
 
 # -- the skill over the shipped corpus ---------------------------------------------------------------
