@@ -265,10 +265,10 @@ def test_an_unknown_answer_becomes_a_discovery_question(kb: KnowledgeBase) -> No
 def test_nego_fit_json(kb: KnowledgeBase, shipped_index: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from nego import cli
+    from nego import cli, skills_cli
 
     settings, _, _ = shipped_index
-    monkeypatch.setattr(cli, "open_copilot", lambda *a, **k: Copilot(settings, kb))
+    monkeypatch.setattr(skills_cli, "open_copilot", lambda *a, **k: Copilot(settings, kb))
     deal_file = tmp_path / "deal.json"
     deal_file.write_text(json.dumps(FIT_DEAL), encoding="utf-8")
     out = CliRunner().invoke(cli.app, ["fit", "--deal", str(deal_file), "--json"])
