@@ -110,11 +110,12 @@ def _settings(work: Path) -> Any:
 
 
 def _store(work: Path) -> Any:
-    from copilot.index.store import ChunkStore, _client
+    from copilot.index.chroma_client import chroma_client
+    from copilot.index.store import ChunkStore
 
     settings = _settings(work)
     embedder: Any = HashEmbedder()
-    return ChunkStore(_client(settings), embedder, str(settings.index_dir / "chroma"), local=True)
+    return ChunkStore(chroma_client(settings), embedder, str(settings.index_dir / "chroma"), local=True)
 
 
 # -- steps (each in its own process) ------------------------------------------------------------------

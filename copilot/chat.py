@@ -13,19 +13,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import BaseModel, ConfigDict
+
+from copilot.inputs import input_name, prepare_text
+from copilot.long_input import long_input_notice
+from copilot.reading.pickup import constraint_in_message
+from copilot.replies import ChatEvent
 from copilot.request import RequestedForm, buyer_words, requested_form
 from copilot.results import AnyResult, ExplainResult, Notice
 from copilot.router import FALLBACK, ROUTES, Route, RouteDecision, available_skill, next_skill, route
+from copilot.settings import Settings
 from copilot.shaping import shape
 from copilot.text.lang import detect_language
+from copilot.text.limits import clean_text, cut_to_tokens
+from copilot.text.tokens import count_tokens
 from copilot.wording import Wording
 
 if TYPE_CHECKING:
-    from copilot.core import ChatTurn, Copilot
+    from copilot.core import Copilot
     from copilot.deal import Deal
 
 BASE_SKILLS = ("explain", "objection", "risks", "plan", "fit", "ask", "brief")
@@ -33,6 +42,20 @@ ADDED_SKILLS = ("card", "negotiate", "recap")
 """Skills other parts of the product add to `Copilot` (methods of these names); routed to when present.
 Role-play is not among them: it is a session with a persona (the Practice tab); a chat turn asking for it
 is answered by the closest skill (objection) with a notice saying where to practise."""
+
+EMPTY_MESSAGE = " / ".join(Wording("inputs", lang)("empty_message") for lang in ("zh", "en"))
+"""What an empty chat message is answered with, in both languages (the UI shows it too)."""
+FOLLOW_UP_CHARS = 16
+"""A message shorter than this is a follow-up: it is asked together with the previous question."""
+
+
+class ChatTurn(BaseModel):
+    """One message of a conversation's history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str
 
 
 @dataclass(frozen=True)
@@ -162,4 +185,71 @@ def next_offer(skill: str | None, lang: str) -> tuple[str, str] | None:
     return w(f"next.{skill}"), w(f"next_prompt.{skill}")
 
 
-__all__ = ["Route", "TurnPlan", "next_offer", "plan_turn", "run_turn", "skill_label", "skills_of"]
+def chat_events(copilot: Copilot, message: str, history: Sequence[ChatTurn], deal: Deal) -> Iterator[ChatEvent]:
+    """One turn as events (`Copilot.chat`): a constraint the message states, the route, the reply, its sources.
+
+    An empty message (nothing left after removing blanks and invisible characters) yields one
+    notice and "done": no skill runs. A message that had to be cleaned or cut is answered, and
+    the result carries notices saying so.
+    """
+    prepared = prepare_text(message, copilot.settings, input_name("message"))
+    if prepared.empty:
+        yield ChatEvent(kind="notice", notice=Notice(kind="validation", message=EMPTY_MESSAGE))
+        yield ChatEvent(kind="done")
+        return
+    text = prepared.text
+    picked = constraint_in_message(text, deal, copilot.kb)
+    if picked is not None:  # "他们要求等保三级": the deal panel gains the constraint, this turn uses it
+        deal, constraint = picked
+        say = Wording("reading", deal.lang)
+        picked_up = say("chat.picked_up", text=constraint.text, kind=say(f"kinds.{constraint.kind}"))
+        yield ChatEvent(kind="deal", deal=deal, notice=Notice(kind="info", message=picked_up))
+    plan = plan_turn(copilot, text, deal)
+    offer = next_offer(plan.decision.skill, plan.lang)
+    route_event = ChatEvent(kind="route", skill=plan.decision.skill, answered_by=plan.answered_by)
+    if offer:
+        route_event = route_event.model_copy(update={"next_label": offer[0], "next_prompt": offer[1]})
+    yield route_event
+    turn_deal = deal if plan.lang == deal.lang else deal.model_copy(update={"language": plan.lang})
+    answered: list[AnyResult] = []
+    yield from copilot.stream(
+        lambda: run_turn(copilot, plan, text, history, turn_deal, lambda t, h: with_context(t, h, copilot.settings)),
+        answered.append,
+    )
+    result = answered[0]
+    if prepared.notices:
+        notices = [long_input_notice(n, message, text, plan.lang) for n in prepared.notices]
+        result = result.model_copy(update={"notices": [*notices, *result.notices]})
+    yield ChatEvent(kind="citations", citations=result.citations)
+    for notice in result.notices:
+        yield ChatEvent(kind="notice", notice=notice)
+    yield route_event.model_copy(update={"kind": "result", "result": result})
+    yield ChatEvent(kind="done")
+
+
+def with_context(message: str, history: Sequence[ChatTurn], settings: Settings) -> str:
+    """A short follow-up ("那欧盟呢？", "and in the EU?") is asked together with the previous question.
+
+    The previous question is cut so that both together stay within `settings.input_max_tokens`.
+    """
+    previous = next((t.content for t in reversed(history) if t.role == "user"), None)
+    if previous and len(message) < FOLLOW_UP_CHARS:
+        room = settings.input_max_tokens - count_tokens(message, settings.tokenizer_encoding) - 2
+        previous = cut_to_tokens(clean_text(previous).text, max(room, 1), settings.tokenizer_encoding).text
+        return f"{previous}\n{message}" if previous else message
+    return message
+
+
+__all__ = [
+    "EMPTY_MESSAGE",
+    "ChatTurn",
+    "Route",
+    "TurnPlan",
+    "chat_events",
+    "next_offer",
+    "plan_turn",
+    "run_turn",
+    "skill_label",
+    "skills_of",
+    "with_context",
+]

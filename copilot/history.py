@@ -26,17 +26,33 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from copilot.export import write_atomic
+from copilot.history_markdown import conversation_markdown
+from copilot.history_models import (
+    Conversation,
+    ConversationDetail,
+    Feedback,
+    HistoryError,
+    Message,
+    Rating,
+    Role,
+    Status,
+)
 from copilot.results import Citation, Notice
 from copilot.settings import Settings
 
-Role = Literal["user", "assistant"]
-Status = Literal["partial", "interrupted", "complete"]
-Rating = Literal[1, -1]
+__all__ = [
+    "Conversation",
+    "ConversationDetail",
+    "Feedback",
+    "History",
+    "HistoryError",
+    "Message",
+    "Rating",
+    "conversation_markdown",
+]
 
 SCHEMA_VERSION = 1
 MAX_TITLE_CHARS = 80
@@ -73,51 +89,6 @@ CREATE TABLE IF NOT EXISTS feedback (
     updated_at TEXT NOT NULL
 );
 """
-
-
-class HistoryError(RuntimeError):
-    """The history cannot be read or written, or an id does not exist; the message says which."""
-
-
-class Feedback(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    rating: Rating | None = None
-    comment: str = ""
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: int
-    conversation_id: str
-    role: Role
-    content: str
-    status: Status
-    skill: str | None = None
-    citations: list[Citation] = Field(default_factory=list)
-    notices: list[Notice] = Field(default_factory=list)
-    created_at: str
-    feedback: Feedback | None = None
-
-
-class Conversation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    owner: str
-    title: str
-    deal: dict[str, Any] | None = None
-    created_at: str
-    updated_at: str
-    message_count: int = 0
-
-
-class ConversationDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    conversation: Conversation
-    messages: list[Message]
 
 
 def _now() -> str:
@@ -404,33 +375,3 @@ class History:
             tmp.write_text(text, encoding="utf-8")
 
         return write_atomic(path, write)
-
-
-_STATUS_NOTE = {
-    "partial": "⚠ 回复未完成（进程中断）/ Reply unfinished (the app stopped)",
-    "interrupted": "⚠ 回复被中断 / Reply interrupted",
-}
-
-
-def conversation_markdown(detail: ConversationDetail) -> str:
-    """A conversation as Markdown: messages in order, unfinished replies marked, sources and feedback listed."""
-    conv = detail.conversation
-    lines = [f"# {conv.title}", "", f"- 创建 / Created: {conv.created_at}", f"- 更新 / Updated: {conv.updated_at}"]
-    if conv.deal:
-        deal = ", ".join(f"{k}: {v}" for k, v in conv.deal.items() if v not in (None, "", [], {}))
-        lines.append(f"- 交易 / Deal: {deal}")
-    for message in detail.messages:
-        heading = "用户 / User" if message.role == "user" else "助手 / Copilot"
-        lines += ["", f"## {heading}", "", message.content.strip() or "_（空 / empty）_"]
-        if message.status in _STATUS_NOTE:
-            lines += ["", f"> {_STATUS_NOTE[message.status]}"]
-        if message.citations:
-            lines += ["", "来源 / Sources:"]
-            for n, citation in enumerate(message.citations, 1):
-                links = "; ".join(f"[{s.title}]({s.url})" for s in citation.sources)
-                lines.append(f"- [{n}] {citation.title} ({citation.type})" + (f" — {links}" if links else ""))
-        if message.feedback is not None:
-            thumbs = {1: "👍", -1: "👎", None: ""}[message.feedback.rating]
-            comment = f" {message.feedback.comment}" if message.feedback.comment else ""
-            lines += ["", f"反馈 / Feedback: {thumbs}{comment}".rstrip()]
-    return "\n".join(lines) + "\n"

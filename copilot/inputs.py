@@ -31,8 +31,8 @@ DEAL_LISTS = ("audience", "pains", "goals", "systems")
 CUT_MARK = "…"
 
 
-def _names(key: str) -> tuple[str, str]:
-    """A text's name in both languages (prompts/offline/<lang>/inputs.yaml)."""
+def input_name(key: str) -> tuple[str, str]:
+    """What notices call one of the user's texts (`key` in prompts/offline/<lang>/inputs.yaml), in (zh, en)."""
     return Wording("inputs", "zh")(key), Wording("inputs", "en")(key)
 
 
@@ -74,7 +74,7 @@ class PreparedText(BaseModel):
 
 def prepare_text(text: str, settings: Settings, what: tuple[str, str] | None = None) -> PreparedText:
     """`text` cleaned and cut to `settings.input_max_tokens`; `what` names it in the notices (zh, en; "the message")."""
-    what = what or _names("message")
+    what = what or input_name("message")
     cleaned = clean_text(text)
     notices: list[Notice] = []
     if cleaned.removed and cleaned.text:
@@ -135,7 +135,7 @@ def fit_deal(deal: Deal, settings: Settings) -> tuple[Deal, list[Notice]]:
     total, budget = sum(counts), settings.input_max_tokens
     notices: list[Notice] = []
     if removed:
-        notices.append(Notice(kind="info", message=_both("removed", _names("deal"), count=f"{removed:,}")))
+        notices.append(Notice(kind="info", message=_both("removed", input_name("deal"), count=f"{removed:,}")))
     if total > budget:
         cap = _share(counts, budget - len(slots))  # one token per item for the cut mark
         for slot, n in zip(slots, counts, strict=True):

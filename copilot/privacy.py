@@ -42,8 +42,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+import yaml
 
 from copilot.llm.model import BASE_URLS
 from copilot.results import Notice
@@ -78,10 +82,19 @@ _NANP = re.compile(
     r"(?:[ ]?(?:ext\.?|x)[ ]?\d{1,6})?(?![\d]|[.,/-]\d)"
 )
 _MOBILE = re.compile(r"(?<![\d.+])(?:(?:\+|00)86[ -]?|\(\+?86\)[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d]|[.,]\d)")
-_LANDLINE = re.compile(
-    r"(?<![\d.])(?:\(0(?:10|2\d|[3-9]\d{2})\)[ -]?|0(?:10|2\d|[3-9]\d{2})[ -]?)\d{3,4}[ -]?\d{4}"
-    r"(?:[ -]?(?:转|ext\.?|x)[ -]?\d{1,6})?(?![\d]|[.,]\d)"
-)
+DATA = Path(__file__).resolve().parent / "data" / "privacy.yaml"
+
+
+@cache
+def _landline() -> re.Pattern[str]:
+    """Landlines with an area code, and an extension after one of data/privacy.yaml's words."""
+    extension = "|".join(yaml.safe_load(DATA.read_text(encoding="utf-8"))["landline_extension"])
+    return re.compile(
+        r"(?<![\d.])(?:\(0(?:10|2\d|[3-9]\d{2})\)[ -]?|0(?:10|2\d|[3-9]\d{2})[ -]?)\d{3,4}[ -]?\d{4}"
+        rf"(?:[ -]?(?:{extension})[ -]?\d{{1,6}})?(?![\d]|[.,]\d)"
+    )
+
+
 _INTERNATIONAL = re.compile(r"(?<![A-Za-z0-9_+])\+[1-9]\d{0,2}(?:[ -]?\(?\d{1,5}\)?){1,6}(?![\d]|[.,]\d)")
 _PLACEHOLDER = re.compile(
     r"(?:[\[【]\s*)?(?<![A-Za-z0-9_])(PHONE|EMAIL|ID|CARD)_(\d{1,4})(?![A-Za-z0-9_])(?:\s*[\]】])?"
@@ -176,7 +189,7 @@ def _candidates(text: str) -> Iterator[PiiMatch]:
     for m in _MOBILE.finditer(text):
         digits = _digits(m.group())
         yield PiiMatch("phone", m.start(), m.end(), m.group(), digits[-11:])
-    for m in _LANDLINE.finditer(text):
+    for m in _landline().finditer(text):
         yield PiiMatch("phone", m.start(), m.end(), m.group(), _digits(m.group()))
     for m in _NANP.finditer(text):
         digits = _digits(m.group().split("x")[0].split("ext")[0])

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from copilot.corpus.yaml_lines import YamlSyntaxError, compose, construct
+from copilot.corpus.yaml_lines import YamlSyntaxError, compose, construct, line_of
 from copilot.vocabulary import ScenarioKey
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -67,7 +67,8 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or "profile"
 
 
-def vendor_from_data(data: Any, origin: str) -> VendorProfile:
+def vendor_from_data(data: Any, origin: str, node: Any = None) -> VendorProfile:
+    """The profile in `data`; `node` (its composed YAML) lets an error name the line of the field."""
     if not isinstance(data, dict):
         raise VendorError(f"{origin}: a vendor profile is a mapping of fields (company, product, …)")
     try:
@@ -76,7 +77,20 @@ def vendor_from_data(data: Any, origin: str) -> VendorProfile:
         err = exc.errors()[0]
         message = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"])
         more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-        raise VendorError(f"{origin}: {_field_path(tuple(err['loc']))}: {message}{more}") from exc
+        where = f"{origin}:{line_of(node, tuple(err['loc']))}" if node is not None else origin
+        raise VendorError(f"{where}: {_field_path(tuple(err['loc']))}: {message}{more}") from exc
+
+
+def vendor_from_text(text: str, origin: str) -> VendorProfile:
+    """The profile written in `text` (YAML); an error names `origin`, the line and the field."""
+    if len(text.encode("utf-8")) > MAX_PROFILE_BYTES:
+        raise VendorError(f"{origin}: too large for a vendor profile (limit {MAX_PROFILE_BYTES:,} bytes)")
+    try:
+        node = compose(text)
+        data = None if node is None else construct(node)
+    except YamlSyntaxError as exc:
+        raise VendorError(f"{origin}:{exc.line}: {exc.message}") from exc
+    return vendor_from_data(data, origin, node)
 
 
 def load_vendor(path: Path) -> VendorProfile:
@@ -89,13 +103,20 @@ def load_vendor(path: Path) -> VendorProfile:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise VendorError(f"{path}: not valid UTF-8: save it as UTF-8") from exc
-    try:
-        node = compose(text)
-        data = None if node is None else construct(node)
-    except YamlSyntaxError as exc:
-        raise VendorError(f"{path}:{exc.line}: {exc.message}") from exc
-    return vendor_from_data(data, str(path))
+    return vendor_from_text(text, str(path))
 
 
 def default_vendor_path(home: Path) -> Path:
     return home / "vendor.yaml"
+
+
+def save_vendor(text: str, path: Path) -> VendorProfile:
+    """Check `text` as a profile, then write it to `path` atomically: a bad edit never replaces a good profile."""
+    profile = vendor_from_text(text, path.name)
+    from copilot.export import write_atomic
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    write_atomic(path, write)
+    return profile

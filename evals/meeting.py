@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,7 +20,7 @@ from copilot.deal import Deal, DealError, load_deal
 from evals.cases import DatasetError
 from evals.execute import Engine
 from evals.metrics import _result
-from evals.models import CaseResult, SkillOutput
+from evals.models import CaseResult, MetricResult, SkillOutput
 
 
 class RoleplayCase(BaseModel):
@@ -57,6 +57,41 @@ def _yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DatasetError(f"{path}{f':{mark.line + 1}' if mark else ''}: invalid YAML") from exc
+
+
+def _scored(
+    suite: Literal["roleplay", "recap"],
+    case: RoleplayCase | RecapCase,
+    index: int,
+    deal: Deal,
+    shown: Any,
+    language: str,
+    facts: dict[str, Any],
+    metrics: list[MetricResult],
+    passed: bool,
+    started: float,
+    tags: dict[str, str] | None = None,
+) -> CaseResult:
+    """A scored case of `suite`: its metrics, and the output shown (`shown`'s mode and text) with `facts`."""
+    output = SkillOutput(
+        skill=suite,
+        mode=shown.mode,
+        language=language,
+        text=shown.text,
+        facts=facts,
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    return CaseResult(
+        case_id=case.id,
+        suite=suite,
+        index=index,
+        lang=case.lang,
+        scenario=deal.scenario,
+        tags=tags or {},
+        status="pass" if passed else "fail",
+        metrics=metrics,
+        outputs=[output],
+    )
 
 
 def load_roleplay_cases(path: Path) -> list[RoleplayCase]:
@@ -102,24 +137,8 @@ def run_roleplay_case(engine: Engine, case: RoleplayCase, index: int, margin: fl
         "bad": {i.key: i.score for i in bad.scorecard.items},
         "gap": gap,
     }
-    output = SkillOutput(
-        skill="roleplay",
-        mode=good.mode,
-        language=case.lang,
-        text=good.text,
-        facts=facts,
-        latency_ms=round((time.perf_counter() - started) * 1000, 1),
-    )
-    return CaseResult(
-        case_id=case.id,
-        suite="roleplay",
-        index=index,
-        lang=case.lang,
-        scenario=deal.scenario,
-        tags={"persona": case.persona},
-        status="pass" if not problems else "fail",
-        metrics=metrics,
-        outputs=[output],
+    return _scored(
+        "roleplay", case, index, deal, good, case.lang, facts, metrics, not problems, started, {"persona": case.persona}
     )
 
 
@@ -184,24 +203,7 @@ def run_recap_case(engine: Engine, case: RecapCase, index: int) -> CaseResult:
         "extras": extras[:40],
         "hedged_overwrites": overwrites,
     }
-    output = SkillOutput(
-        skill="recap",
-        mode=recap.mode,
-        language=recap.language,
-        text=recap.text,
-        facts=facts,
-        latency_ms=round((time.perf_counter() - started) * 1000, 1),
-    )
-    return CaseResult(
-        case_id=case.id,
-        suite="recap",
-        index=index,
-        lang=case.lang,
-        scenario=deal.scenario,
-        status="fail" if overwrites else "pass",
-        metrics=metrics,
-        outputs=[output],
-    )
+    return _scored("recap", case, index, deal, recap, recap.language, facts, metrics, not overwrites, started)
 
 
 MEETING_LOADERS: dict[str, Callable[[Path], list[Any]]] = {"roleplay": load_roleplay_cases, "recap": load_recap_cases}

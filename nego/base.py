@@ -1,8 +1,8 @@
 """What every `nego` command module shares: the typer apps, settings, the store, one-line failures.
 
-The command modules (nego/cli.py, nego/deal_cli.py, nego/eval_cli.py, nego/ui_cli.py) each depend on
-this module and never on one another; nego/cli.py, the entry point, imports the
-others only to register their commands (tests/test_architecture.py holds this).
+The command modules (nego/*_cli.py: index, skills, chat, deal, eval, meeting, negotiate, ui, doctor) each
+depend on this module (and nego/output.py) and never on one another; nego/cli.py, the entry point, imports
+them only to register their commands (tests/test_architecture.py holds this).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _check_choice(name: str, value: str | None, allowed: Collection[str]) -> Non
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (default: NEGO_HOME/config.toml).")]
 
 
-# -- options and the deal, shared by the skill commands (nego/cli.py) and `nego deal` (nego/deal_cli.py) --
+# -- options and the deal, shared by the skill commands (nego/skills_cli.py) and `nego deal` (nego/deal_cli.py) --
 DealOpt = Annotated[Path | None, typer.Option("--deal", help="Deal file (YAML or JSON).")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="Output language: zh or en (default: the deal's).")]
 ProviderOpt = Annotated[

@@ -1,4 +1,4 @@
-"""`nego deal check FILE`: the deal as the copilot reads it (registered onto nego.cli's `deal_app`).
+"""`nego deal check FILE`: the deal as the copilot reads it (registered onto nego.base's `deal_app`).
 
 Shows each constraint's kind (declared or classified, with the confidence), the values read from it
 (amount and currency, months or date, regime, boundary), the matched industry, the chain type and,

@@ -1,4 +1,4 @@
-"""`nego eval run | compare | gate`: batch evaluations (registered onto nego.cli's `eval_app`).
+"""`nego eval run | compare | gate`: batch evaluations (registered onto nego.base's `eval_app`).
 
 Exit codes: run 0 (130 when interrupted: rerun with the same --out to resume);
 compare 0 without regressions, 1 with regressions; gate 0 when every threshold

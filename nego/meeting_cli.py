@@ -16,36 +16,23 @@ from nego.base import (
     JsonOpt,
     LangOpt,
     ProviderOpt,
-    _check_choice,
     _deal,
     app,
     deal_app,
     fail,
     load_settings,
+    open_copilot,
 )
-from nego.output import emit as _emit
+from nego.output import emit, print_notices
 
 MAX_SCRIPT_BYTES = 200_000
 
 
-def _copilot(config: Path | None, provider: str | None, lang: str | None) -> Any:
-    """The copilot for these commands (as the skill commands open it), or a one-line error."""
-    from copilot.core import Copilot
-    from copilot.index.store import IndexUnavailableError
-    from copilot.knowledge import KnowledgeError
-    from copilot.settings import Settings
-    from copilot.vendor import VendorError
-    from copilot.vocabulary import LANGUAGES
-
-    _check_choice("lang", lang, LANGUAGES)
-    settings = load_settings(config)
-    if provider is not None:
-        _check_choice("provider", provider, Settings.model_fields["provider"].annotation.__args__)  # type: ignore[union-attr]
-        settings = settings.model_copy(update={"provider": provider})
-    try:
-        return Copilot.open(settings)
-    except (KnowledgeError, IndexUnavailableError, VendorError) as exc:
-        fail(str(exc))
+def _meeting_deal(deal_file: Path | None) -> Any:
+    """The deal a meeting command works on (a deal file is required), or a one-line error."""
+    if deal_file is None:
+        fail("give a deal: --deal FILE")
+    return _deal(deal_file, None)
 
 
 def read_lines(path: Path, what: str) -> list[str]:
@@ -80,17 +67,15 @@ def roleplay(
     from copilot.practice.persona import PersonaError
     from copilot.practice.session import render_scorecard
 
-    if deal_file is None:
-        fail("give a deal: --deal FILE")
-    deal = _deal(deal_file, None)
+    deal = _meeting_deal(deal_file)
     lines = read_lines(script, "--script") if script is not None else None
-    copilot = _copilot(config, provider, lang)
+    copilot = open_copilot(config, provider, lang)
     try:
         session = copilot.roleplay_session(deal, persona, lang)
     except PersonaError as exc:
         fail(str(exc))
     if lines is not None:
-        _emit(session.run_script(lines), as_json)
+        emit(session.run_script(lines), as_json)
         return
     buyer = session.open()
     typer.echo(session.words("render.buyer", persona=session.persona.title(session.lang), text=buyer.text))
@@ -106,8 +91,7 @@ def roleplay(
         buyer = session.reply(line)
         typer.echo(session.words("render.buyer", persona=session.persona.title(session.lang), text=buyer.text))
     result = session.result()
-    for notice in result.notices:
-        typer.secho(f"[{notice.kind}] {notice.message}", fg=typer.colors.YELLOW, err=True)
+    print_notices(result.notices)
     typer.echo(result.model_dump_json(indent=2) if as_json else "\n" + render_scorecard(result))
 
 
@@ -140,11 +124,9 @@ def recap(
     config: ConfigOpt = None,
 ) -> None:
     """After the meeting: decisions, changes, objections, commitments, open questions, deal diff, follow-up email."""
-    if deal_file is None:
-        fail("give a deal: --deal FILE")
-    deal = _deal(deal_file, None)
+    deal = _meeting_deal(deal_file)
     text = _notes(notes)
-    copilot = _copilot(config, provider, lang)
+    copilot = open_copilot(config, provider, lang)
     result = copilot.recap(deal, text, lang)
     from copilot.recap.versions import DealVersions
 
@@ -154,7 +136,7 @@ def recap(
             versions.save(deal.who(), deal.model_dump(mode="json", exclude_none=True), "original", "")
         saved = versions.save(deal.who(), result.updated_deal, f"recap {notes.name}", text)
         result = result.model_copy(update={"saved_version": saved.version})
-    _emit(result, as_json)
+    emit(result, as_json)
     if write and not as_json:
         from copilot.wording import Wording
 

@@ -1,4 +1,4 @@
-"""`nego negotiate`: the negotiation plan of a deal (registered onto nego.cli's `app`)."""
+"""`nego negotiate`: the negotiation plan of a deal (registered onto nego.base's `app`)."""
 
 from __future__ import annotations
 

@@ -342,6 +342,10 @@ class OpenAIServer:
                 return StreamingResponse(self._cut_stream(body, behaviour.text), media_type="text/event-stream")
             return _TruncatedBody('{"id": "chatcmpl-cut", "choices": [{"index": 0, "message": {"content": "')
         if isinstance(behaviour, Refusal):
+            if stream:  # as OpenAI streams one: refusal deltas, then "stop"
+                deltas = [{"role": "assistant", "content": None, "refusal": ""}]
+                deltas += [{"refusal": p} for p in _pieces(behaviour.message)]
+                return _sse(self._stream(body, deltas, "stop", None))
             message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": behaviour.message}
             return JSONResponse(_completion(body, message, "stop", _usage(body, (0, 0), behaviour.message)))
         if isinstance(behaviour, Trickle):

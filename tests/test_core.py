@@ -12,6 +12,7 @@ from samples import deal_for
 from copilot.core import ChatTurn, Copilot
 from copilot.router import route
 from copilot.settings import Settings
+from copilot.skill_run import result_problems
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,7 @@ def test_a_figure_from_a_cited_passages_title_is_grounded(offline: Copilot, kb: 
     assert figure not in grounding.hits[citation.chunk_id].text  # the figure is only in the title
     answer = f"参见案例《{title}》[1]。"
     result = AskResult(language="zh", question="q", answer=answer, found=True, text=answer, citations=[citation])
-    assert not [p for p in offline._problems(result, grounding) if figure in p]
+    assert not [p for p in result_problems(offline.kb, result, grounding) if figure in p]
 
 
 def test_warm_up_loads_without_answering(offline: Copilot) -> None:

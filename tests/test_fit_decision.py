@@ -22,6 +22,8 @@ from copilot.skills.fit_questions import (
     CLASSIFIER,
     QUESTION_KEYS,
     Classify,
+    Evidence,
+    _better,
     answer_all,
     architecture_for,
     contradictions,
@@ -174,6 +176,32 @@ def test_stoppers_default_to_no_and_writers_imply_shared_state(classify: tuple[C
     assert shared is not None and shared.answer == "yes" and shared.sentence == writers.sentence
 
 
+def test_a_short_clause_read_clearly_answers(classify: tuple[Classify, Any]) -> None:
+    """ "出了箱损互相推诿" is far from every labelled example (few shared words) but read clearly as blame."""
+    found = answer_all(_deal("zh", ["码头、船代和车队各自记录集装箱交接，出了箱损互相推诿"]), *classify)["trust_gap"]
+    assert found is not None and found.answer == "yes" and found.clause == "出了箱损互相推诿"
+
+
+def test_a_stopper_the_deal_points_to_is_not_undone_by_a_no() -> None:
+    no = Evidence("high_frequency", "no", "a few hundred a day", "a few hundred a day", 0.9)
+    assert _better(no, "high_frequency", "yes", 0.5)
+    assert not _better(Evidence("high_frequency", "yes", "µs", "µs", 0.5), "high_frequency", "no", 0.9)
+    assert not _better(Evidence("trust_gap", "yes", "x", "x", 0.9), "trust_gap", "no", 0.5)  # not a stopper
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("en", "Whether the dealers would let the carmaker host the shared register has not been asked yet"),
+        ("zh", "经销商们愿不愿意让主机厂来托管共享登记簿，还没有问过"),
+    ],
+)
+def test_a_sentence_saying_the_question_is_open_answers_nothing(
+    classify: tuple[Classify, Any], lang: str, sentence: str
+) -> None:
+    assert answer_all(_deal(lang, [sentence]), *classify)["trusted_operator"] is None
+
+
 # -- the skill over the shipped corpus ---------------------------------------------------------------
 FIT_DEAL = {
     "customer": "Orchard Co-op",
@@ -237,10 +265,10 @@ def test_an_unknown_answer_becomes_a_discovery_question(kb: KnowledgeBase) -> No
 def test_nego_fit_json(kb: KnowledgeBase, shipped_index: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from nego import cli
+    from nego import cli, skills_cli
 
     settings, _, _ = shipped_index
-    monkeypatch.setattr(cli, "open_copilot", lambda *a, **k: Copilot(settings, kb))
+    monkeypatch.setattr(skills_cli, "open_copilot", lambda *a, **k: Copilot(settings, kb))
     deal_file = tmp_path / "deal.json"
     deal_file.write_text(json.dumps(FIT_DEAL), encoding="utf-8")
     out = CliRunner().invoke(cli.app, ["fit", "--deal", str(deal_file), "--json"])
@@ -345,6 +373,7 @@ def test_llm_brief_carries_the_fit_decision(kb: KnowledgeBase, shipped_index: An
     assert result.mode == "llm", result.notices
     assert result.fit.questions == offline.fit.questions and result.fit.architecture == "consortium"
     assert result.fit.one_line == offline.fit.one_line and "| question | answer |" in result.text
+    assert result.card is not None and result.card.fit_line == offline.fit.one_line
     assert "verdict: fit (decided" in model_copilot.model.prompts[0][-1].content  # type: ignore[union-attr]
 
     wrong = {**draft, "fit": {**draft["fit"], "verdict": "not_fit", "alternative": "A database"}}

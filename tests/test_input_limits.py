@@ -18,7 +18,8 @@ from openai_server import OpenAIServer, ReplyJSON
 from pydantic import SecretStr
 from samples import deal_for
 
-from copilot.core import EMPTY_MESSAGE, QUOTE_SHOWN_CHARS, ChatEvent, ChatTurn, Copilot, _with_context
+from copilot.chat import with_context
+from copilot.core import EMPTY_MESSAGE, QUOTE_SHOWN_CHARS, ChatEvent, ChatTurn, Copilot
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.inputs import EmptyInputError, fit_deal, prepare_text
@@ -214,7 +215,7 @@ def test_skills_cut_their_free_text_and_refuse_empty_text(offline: Copilot) -> N
 def test_follow_up_context_stays_within_the_budget() -> None:
     settings = Settings(input_max_tokens=200)
     history = [ChatTurn(role="user", content=LONG_ZH * 500), ChatTurn(role="assistant", content="…")]
-    combined = _with_context("那欧盟呢？", history, settings)
+    combined = with_context("那欧盟呢？", history, settings)
     assert combined.endswith("\n那欧盟呢？") and count_tokens(combined) <= 200
 
 

@@ -13,10 +13,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_FLAGS
+from browser_support import app_page
 from docx import Document as DocxDocument
 from samples import deal_for
 from ui_support import clone_shipped_index, running_app
@@ -36,23 +35,9 @@ def app(shipped_index: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def page(app: tuple[str, Any]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.is_file(), "Debian's chromium is required: apt-get install chromium (see .ci/run)"
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True, locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        hosts: set[str] = set()
-        page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
-        page.goto(app[0])
-        page.wait_for_selector("#chat-input textarea")
+    with app_page(app[0], TIMEOUT_MS, accept_downloads=True) as page:
         yield page
-        assert hosts <= {"127.0.0.1", ""}, f"the page contacted other hosts: {sorted(hosts)}"
-        context.close()
-        browser.close()
 
 
 def test_chinese_question_streams_a_reply_with_citations_and_takes_feedback(page: Any, app: tuple[str, Any]) -> None:

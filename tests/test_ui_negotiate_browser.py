@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_FLAGS
+from browser_support import app_page
 from ui_support import clone_shipped_index, running_app
 
 pytestmark = pytest.mark.slow
@@ -19,24 +18,10 @@ TIMEOUT_MS = 90_000
 
 @pytest.fixture(scope="module")
 def page(shipped_index: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.is_file(), "Debian's chromium is required: apt-get install chromium (see .ci/run)"
     ARTIFACTS.mkdir(exist_ok=True)
     settings, store = clone_shipped_index(shipped_index, tmp_path_factory.mktemp("ui-negotiate"))
-    with running_app(settings, store) as served, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        hosts: set[str] = set()
-        page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
-        page.goto(served[0])
-        page.wait_for_selector("#chat-input textarea")
+    with running_app(settings, store) as served, app_page(served[0], TIMEOUT_MS) as page:
         yield page
-        assert hosts <= {"127.0.0.1", ""}, f"the page contacted other hosts: {sorted(hosts)}"
-        context.close()
-        browser.close()
 
 
 def test_negotiate_tab_renders_the_ladder_as_table_and_chart(page: Any) -> None:

@@ -19,10 +19,9 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_FLAGS
+from browser_support import CHROMIUM, CHROMIUM_FLAGS, LOCAL_HOSTS, open_page
 from docx import Document as DocxDocument
 from samples import deal_for
 from ui_support import clone_shipped_index, running_app
@@ -53,30 +52,19 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def open_page(browser: Any, url: str, viewport: dict[str, int]) -> tuple[Any, Any, set[str]]:
-    context = browser.new_context(viewport=viewport, accept_downloads=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    hosts: set[str] = set()
-    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
-    page.goto(url)
-    page.wait_for_selector("#chat-input textarea")
-    return context, page, hosts
-
-
 @pytest.fixture(scope="module")
 def wide(browser: Any, app: tuple[str, Any]) -> Iterator[Any]:
-    context, page, hosts = open_page(browser, app[0], WIDE)
+    context, page, hosts = open_page(browser, app[0], TIMEOUT_MS, viewport=WIDE, locale="zh-CN", accept_downloads=True)
     yield page
-    assert hosts <= {"127.0.0.1", ""}, f"the page contacted other hosts: {sorted(hosts)}"
+    assert hosts <= LOCAL_HOSTS, f"the page contacted other hosts: {sorted(hosts)}"
     context.close()
 
 
 @pytest.fixture(scope="module")
 def phone(browser: Any, app: tuple[str, Any]) -> Iterator[Any]:
-    context, page, hosts = open_page(browser, app[0], PHONE)
+    context, page, hosts = open_page(browser, app[0], TIMEOUT_MS, viewport=PHONE, locale="zh-CN", accept_downloads=True)
     yield page
-    assert hosts <= {"127.0.0.1", ""}, f"the page contacted other hosts: {sorted(hosts)}"
+    assert hosts <= LOCAL_HOSTS, f"the page contacted other hosts: {sorted(hosts)}"
     context.close()
 
 

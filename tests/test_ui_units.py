@@ -82,6 +82,30 @@ def test_deal_panel_values_to_deal_and_back() -> None:
     assert "the customer" not in english.model_dump_json() and english.who() == "the customer"
 
 
+def test_other_constraints_one_per_line_and_a_deal_files_constraints_come_back_into_the_panel() -> None:
+    from copilot.deal import deal_from_data
+    from ui.deal_form import FIELDS
+
+    deal = deal_from_values(
+        {"scenario": "traceability", "budget": "预算300万元以内", "constraints": "等保三级\n\n数据不出政务外网\n"}
+    )
+    assert deal.constraints.budget == "预算300万元以内"
+    assert deal.constraints.sentences == ["等保三级", "数据不出政务外网"]  # classified by copilot.reading
+    from_file = deal_from_data(
+        {
+            "scenario": "traceability",
+            "constraints": {
+                "timeline": "6个月内",
+                "compliance": ["GDPR"],
+                "data_residency": ["EU only"],
+                "other": ["x"],
+            },
+        }
+    )
+    back = dict(zip(FIELDS, values_from_deal(from_file), strict=True))
+    assert back["timeline"] == "6个月内" and back["constraints"] == "GDPR\nEU only\nx"  # nothing of the file is lost
+
+
 def test_a_long_deal_item_is_cut_with_a_notice_not_refused() -> None:
     reading = read_form({"scenario": "traceability", "pains": "供应商不愿意录入数据。" * 80}, message_lang="zh")
     (pain,) = reading.deal.pains

@@ -15,7 +15,7 @@ from copilot.wording import Wording, WordingError
 ROOT = Path(__file__).resolve().parents[1]
 OFFLINE = ROOT / "prompts" / "offline"
 HAN = re.compile(r"[\u3400-\u9fff]")
-MAX_CJK_IN_CODE = 100
+MAX_CJK_IN_CODE = 10
 """Chinese characters allowed in copilot/**/*.py outside docstrings and comments (issue 14's target: < 300).
 
 Measured 2026-12-06: 4,020 before the wording of explain, objection, brief and ask moved to
@@ -23,9 +23,9 @@ prompts/offline; 2,135 with main of 15:30 merged; 1,370 at 17:00; 1,113 once the
 data of connection, prompts, text/limits, text/numbers, reading, negotiate, plan, risks, passages,
 shaping, router, knowledge, recap/notes and corpus/loader moved to files; 113 once vocabulary (160),
 corpus/render (144), text/injection (127), skills/goal_numbers (109), llm/failures (103), llm/budget (84),
-recap/extract (84), inputs (81), text/segment (61) and privacy (48 -> 1, the landline extension word 转
-in its pattern) moved too; 82 with fit's wording moved (main of 17:50: this threshold, with a small margin).
-Left: core 52 and history 29 (being split), privacy 1."""
+recap/extract (84), inputs (81), text/segment (61) and privacy (48) moved too; 82 with fit's wording
+moved; 81 with privacy's last pattern word in data; 0 once core's (52) and history's (29) moved to
+inputs.yaml and history.yaml as those modules were split (main of 18:00; this threshold, a small margin)."""
 
 
 def _names() -> list[str]:
@@ -109,6 +109,7 @@ def test_the_check_sees_chinese_in_code_but_not_in_docstrings_or_comments(tmp_pa
         "llm/budget",
         "recap/extract",
         "inputs",
+        "privacy",
     ],
 )
 def test_modules_whose_wording_and_language_data_moved_to_files_hold_no_chinese(module: str) -> None:

@@ -77,6 +77,7 @@ def deal_fields(deal: Deal | None = None) -> dict[str, Any]:
             "budget": "",
             "timeline": "",
             "stage": "discovery",
+            "constraints": "",
         }
     return {
         "customer": deal.customer,
@@ -91,6 +92,9 @@ def deal_fields(deal: Deal | None = None) -> dict[str, Any]:
         "budget": deal.constraints.budget or "",
         "timeline": deal.constraints.timeline or "",
         "stage": deal.stage,
+        "constraints": "\n".join(
+            [*c.compliance, *c.data_residency, *c.other, *c.sentences] if (c := deal.constraints) else []
+        ),
     }
 
 

@@ -74,7 +74,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             )
         with gr.Tabs() as tabs:
             with gr.Tab(t("tab.chat"), id="chat", elem_id="tab-chat") as chat_tab:
-                chat = build_chat_tab(ctx, labels)
+                chat = build_chat_tab(ctx, labels, ui_lang)
             with gr.Tab(t("tab.brief"), id="brief", elem_id="tab-brief") as brief_tab:
                 build_brief_tab(ctx, chat.form, labels)
             with gr.Tab(t("tab.negotiate"), id="negotiate", elem_id="tab-negotiate") as negotiate_tab:
@@ -88,7 +88,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             with gr.Tab(t("tab.evals"), id="evals", elem_id="tab-evals", visible=False) as evals_tab:
                 evals_status = build_evals_tab(ctx, labels)
             with gr.Tab(t("tab.settings"), id="settings", elem_id="tab-settings") as settings_tab:
-                build_settings_tab(ctx, badge, labels)
+                build_settings_tab(ctx, badge, labels, ui_lang)
         for tab, key in (
             (chat_tab, "tab.chat"),
             (brief_tab, "tab.brief"),

@@ -170,10 +170,23 @@ def build_brief_tab(ctx: AppContext, chat_form: DealForm, labels: Labels) -> Non
         budget: str,
         timeline: str,
         stage: str,
+        constraints: str,
         horizon_months: float,
     ) -> tuple[Any, ...]:
         values = form_values(
-            customer, industry, scenario, region, language, audience, pains, goals, systems, budget, timeline, stage
+            customer,
+            industry,
+            scenario,
+            region,
+            language,
+            audience,
+            pains,
+            goals,
+            systems,
+            budget,
+            timeline,
+            stage,
+            constraints,
         )
         lang = language if language in ("zh", "en") else labels.lang
         if not (pains or "").strip():  # an empty form asks for the minimum instead of a generic brief

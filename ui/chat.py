@@ -21,6 +21,7 @@ from ui.context import AppContext
 from ui.deal_form import DealForm, deal_form, form_values, values_from_deal
 from ui.health_panel import add_health_panel
 from ui.labels import Labels, ui_text
+from ui.reading_panel import add_reading_panel, reading_md_after_turn
 from ui.render import safe_md
 
 __all__ = ["ChatTab", "build_chat_tab", "owner_of", "render_messages", "stream_reply"]
@@ -80,7 +81,7 @@ document.addEventListener('click', (event) => {
 """[n] in a reply is a link: a click opens citation n (its passage) and scrolls to it."""
 
 
-def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
+def build_chat_tab(ctx: AppContext, labels: Labels, ui_lang: gr.Radio) -> ChatTab:
     """The chat tab's components and events."""
     reply_ids = gr.State([])
     feedback_target = gr.State(None)
@@ -195,6 +196,7 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
         with gr.Column(scale=1, min_width=280):
             with gr.Accordion(t("chat.deal"), open=True, elem_id="deal-panel") as deal_box:
                 form = deal_form("deal", labels)
+                reading = add_reading_panel(ctx, form, labels, ui_lang)
                 add_health_panel(ctx, form, labels)
             labels.reg(deal_box, label="chat.deal")
 
@@ -215,10 +217,23 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
         budget: str,
         timeline: str,
         stage: str,
+        constraints: str,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
         values = form_values(
-            customer, industry, scenario, region, language, audience, pains, goals, systems, budget, timeline, stage
+            customer,
+            industry,
+            scenario,
+            region,
+            language,
+            audience,
+            pains,
+            goals,
+            systems,
+            budget,
+            timeline,
+            stage,
+            constraints,
         )
         yield from stream_reply(ctx, message, conversation_id, values, owner_of(request))
 
@@ -233,6 +248,9 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
         next_prompt,
         rest,
         long_row,
+        form.budget,
+        form.timeline,
+        form.constraints,
     ]
     submit_event = message.submit(
         chat, [message, conversation, *deal_inputs], chat_outputs, api_name="chat", concurrency_id="copilot"
@@ -240,8 +258,15 @@ def build_chat_tab(ctx: AppContext, labels: Labels) -> ChatTab:
     click_event = send.click(
         chat, [message, conversation, *deal_inputs], chat_outputs, api_visibility="private", concurrency_id="copilot"
     )
+
+    def refresh_reading(*values: Any) -> Any:
+        """After a turn: a reading already shown follows the deal (a constraint the message stated)."""
+        *fields, lang, shown = values
+        return reading_md_after_turn(ctx, fields, lang, shown)
+
     for event in (submit_event, click_event):
         event.then(None, None, None, js=SCROLL_TO_ANSWER, api_visibility="private")
+        event.then(refresh_reading, [*deal_inputs, ui_lang, reading], [reading], api_visibility="private")
     stop.click(None, None, None, cancels=[submit_event, click_event], api_visibility="private")
     next_event = next_btn.click(lambda p: p, [next_prompt], [message], api_visibility="private").then(
         chat, [message, conversation, *deal_inputs], chat_outputs, api_visibility="private", concurrency_id="copilot"

@@ -19,14 +19,14 @@ import gradio as gr
 
 from copilot.chat import skill_label
 from copilot.core import EMPTY_MESSAGE, ChatTurn
-from copilot.deal import DealError
+from copilot.deal import Deal, DealError
 from copilot.history import ConversationDetail, HistoryError, Message
 from copilot.inputs import prepare_text
 from copilot.long_input import message_notice
 from copilot.results import Citation, Notice
 from copilot.text.lang import detect_language
 from ui.context import AppContext
-from ui.deal_form import read_form
+from ui.deal_form import FIELDS, read_form, values_from_deal
 from ui.labels import ui_text
 from ui.render import citation_message, linked_markers, notices_md, safe_md, unique_citations, without_sources
 
@@ -90,9 +90,11 @@ def _history_turns(detail: ConversationDetail) -> list[ChatTurn]:
 
 Outputs = tuple[Any, ...]
 """(chatbot, textbox, conversation dropdown, notices, reply ids, skill line, next button, next prompt,
-rest of a long message, long-input actions row)."""
+rest of a long message, long-input actions row, then the deal panel's budget, timeline and other
+constraints: a constraint the message stated is picked up into them)."""
 
-_SKIP5 = (gr.skip(),) * 5
+_FORM_SKIP = (gr.skip(),) * 3
+_SKIP5 = (gr.skip(),) * 5 + _FORM_SKIP
 
 
 def _extras(
@@ -160,12 +162,25 @@ def stream_reply(
     skill: str | None = None
     offer: tuple[str | None, str | None] = (None, None)
     finished = False
+    picked: Deal | None = None
     last_flush = time.monotonic()
 
     def view(extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         return [*shown, {"role": "assistant", "content": safe_md(reply) or "…"}, *(extra or [])]
 
-    yield view(), "", dropdown, notices_md(notices), [*ids, reply_id], "", gr.Button(visible=False), "", rest, long_row
+    yield (
+        view(),
+        "",
+        dropdown,
+        notices_md(notices),
+        [*ids, reply_id],
+        "",
+        gr.Button(visible=False),
+        "",
+        rest,
+        long_row,
+        *_FORM_SKIP,
+    )
     last_redraw = time.monotonic()
     try:
         for event in ctx.copilot.chat(text, _history_turns(detail), deal):
@@ -185,8 +200,11 @@ def stream_reply(
                 citations = event.citations
             elif event.kind in ("notice", "deal") and event.notice:  # deal: a constraint the message stated
                 notices.append(event.notice)
+                picked = event.deal or picked
         history.complete_reply(reply_id, reply, citations, notices, skill)
         finished = True
+        if picked is not None:  # resuming the conversation brings the picked-up constraint back
+            history.set_deal(conversation_id, picked.model_dump(mode="json", exclude_none=True), owner)
     except Exception as exc:  # the user sees a short message; the log has the details
         log.exception("chat turn failed")
         notes.append(ui_text(lang, "chat.reply_failed", error=type(exc).__name__))
@@ -220,4 +238,13 @@ def stream_reply(
         *_extras(skill, lang, *offer),
         gr.skip(),
         gr.skip(),
+        *_picked_fields(picked),
     )
+
+
+def _picked_fields(deal: Deal | None) -> tuple[Any, ...]:
+    """The deal panel's constraint boxes after a message stated a constraint (kept as they are otherwise)."""
+    if deal is None:
+        return _FORM_SKIP
+    values = dict(zip(FIELDS, values_from_deal(deal), strict=True))
+    return values["budget"], values["timeline"], values["constraints"]

@@ -1,6 +1,8 @@
 """The deal panel: the same fields in the chat tab and the brief tab, turned into a core `Deal`.
 
-List fields (audience, pains, goals, systems) take one item per line. Empty
+List fields (audience, pains, goals, systems) take one item per line; so do the other constraints
+(compliance, residency, network boundary…: free text the copilot classifies, shown back in the reading
+panel, ui/reading_panel.py). Empty
 fields are left out, so the core's defaults and its language detection apply; no
 placeholder (such as a generic customer name) is ever stored. Labels and choices
 are in the interface language (ui/labels.py).
@@ -35,7 +37,9 @@ FIELDS = (
     "budget",
     "timeline",
     "stage",
+    "constraints",
 )
+"""In this order the deal panel's values reach the API (`constraints`: the other constraints, one per line)."""
 LIST_FIELDS = ("audience", "pains", "goals", "systems")
 
 
@@ -53,6 +57,7 @@ class DealForm:
     budget: gr.Textbox
     timeline: gr.Textbox
     stage: gr.Dropdown
+    constraints: gr.Textbox
 
     def components(self) -> list[Any]:
         return [getattr(self, name) for name in FIELDS]
@@ -138,8 +143,31 @@ def deal_form(prefix: str, labels: Labels) -> DealForm:
     with gr.Row():
         budget = box("budget")
         timeline = box("timeline")
+    constraints = labels.reg(
+        gr.Textbox(
+            label=labels.t("deal.constraints"),
+            lines=2,
+            max_lines=8,
+            placeholder=labels.t("deal.constraints_placeholder"),
+            elem_id=f"{prefix}-constraints",
+        ),
+        label="deal.constraints",
+        placeholder="deal.constraints_placeholder",
+    )
     return DealForm(
-        customer, industry, scenario, region, language, audience, pains, goals, systems, budget, timeline, stage
+        customer,
+        industry,
+        scenario,
+        region,
+        language,
+        audience,
+        pains,
+        goals,
+        systems,
+        budget,
+        timeline,
+        stage,
+        constraints,
     )
 
 
@@ -199,8 +227,11 @@ def read_form(values: dict[str, Any], message_lang: str | None = None, ui_lang: 
         items = _lines(values.get(name))
         if items:
             data[name] = fitted(name, items)
-    constraints = {k: (values.get(k) or "").strip() for k in ("budget", "timeline")}
-    constraints = {k: fitted(k, [v])[0] for k, v in constraints.items() if v}
+    given = {k: str(values.get(k) or "").strip() for k in ("budget", "timeline")}
+    constraints: dict[str, Any] = {k: fitted(k, [v])[0] for k, v in given.items() if v}
+    others = _lines(values.get("constraints"))
+    if others:  # free text: copilot.reading classifies each line
+        constraints["sentences"] = fitted("constraints", others)
     if constraints:
         data["constraints"] = constraints
     return FormReading(deal_from_data(data, "deal"), notices, "\n\n".join(rests))
@@ -225,5 +256,8 @@ def values_from_deal(deal: Deal | dict[str, Any] | None) -> list[Any]:
         "budget": constraints.get("budget") or "",
         "timeline": constraints.get("timeline") or "",
         "stage": data.get("stage") or "discovery",
+        "constraints": "\n".join(
+            t for k in ("compliance", "data_residency", "other", "sentences") for t in constraints.get(k) or []
+        ),
     }
     return [out[name] for name in FIELDS]

@@ -1,5 +1,6 @@
 """The settings tab: provider, base URL, model, API key (write-only), a connection test, default language.
 
+Below them, the vendor profile (what we sell) is edited as YAML (ui/vendor_settings.py).
 The API key box is write-only: it always shows empty, a key typed into it is
 used and then cleared, and nothing here ever returns, prints or logs a key.
 "Apply" switches this running app; "Save" also writes provider, base URL, model and
@@ -22,6 +23,7 @@ from copilot.settings import Settings
 from ui.context import AppContext
 from ui.labels import Labels, ui_text
 from ui.render import safe_md
+from ui.vendor_settings import add_vendor_settings
 
 PROVIDERS: tuple[str, ...] = get_args(Settings.model_fields["provider"].annotation)
 
@@ -84,7 +86,7 @@ def _errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False))
 
 
-def build_settings_tab(ctx: AppContext, badge: gr.Markdown, labels: Labels) -> None:
+def build_settings_tab(ctx: AppContext, badge: gr.Markdown, labels: Labels, ui_lang: gr.Radio) -> None:
     s = ctx.settings
     t = labels.t
     provider = labels.reg(
@@ -120,6 +122,7 @@ def build_settings_tab(ctx: AppContext, badge: gr.Markdown, labels: Labels) -> N
         save_btn = labels.reg(gr.Button(t("settings.save"), elem_id="settings-save"), value="settings.save")
     result = gr.Markdown("", elem_id="settings-result")
     labels.reg(gr.Markdown(t("settings.note")), value="settings.note")
+    add_vendor_settings(ctx, labels, ui_lang)
 
     def test_connection(provider: str, base_url: str, model: str, api_key: str, language: str) -> tuple[str, str]:
         updates = _updates(provider, base_url, model, api_key, language)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from copilot.corpus.models import Source
 
 if TYPE_CHECKING:
-    from copilot.index.store import ChunkRow
+    from copilot.index.rows import ChunkRow
 
 
 class SearchFilters(BaseModel):

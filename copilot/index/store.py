@@ -21,256 +21,35 @@ aside and starts a new one.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
+from copilot.index.chroma_client import chroma_client, forget_system
 from copilot.index.chroma_sqlite import manifest_rows, write_number
 from copilot.index.embedding import Embedder, embedder_from_settings
 from copilot.index.integrity import StoreProblem, check_store_dir, move_aside, remove_orphan_segments
+from copilot.index.rows import ChunkRow, DocState, lean
+from copilot.index.store_errors import (
+    REBUILD_HINT,
+    IndexUnavailableError,
+    chroma_error,
+    is_fatal,
+    problem_error,
+    shown,
+)
 from copilot.settings import Settings
+
+__all__ = ["CHUNKER_VERSION", "ChunkRow", "ChunkStore", "DocState", "IndexUnavailableError", "lean", "state_file"]
 
 CHUNKER_VERSION = "1"
 UPSERT_BATCH = 1000
 READ_PAGE = 5000
-
-
-REBUILD_HINT = "run `nego index --rebuild` to move it aside and index the corpus again"
 PROBE_DISTANCE = 1e-3
 """A stored vector searched for must come back at (about) distance 0 from itself."""
-
-
-class IndexUnavailableError(RuntimeError):
-    """The index cannot be opened or read; the message says why and how to fix it.
-
-    `kind`: "damaged" (`nego index --rebuild` moves it aside and builds a new one),
-    "permission", "busy" (another process is writing it) or "other".
-    """
-
-    def __init__(self, message: str, kind: str = "other", path: Path | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.path = path
-
-
-def _fatal(exc: BaseException) -> bool:
-    """Exceptions never turned into an index error. (Chroma's Rust panics derive from BaseException.)"""
-    return isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError))
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 240 else text[:239] + "…"
-
-
-def _problem_error(root: Path, problem: StoreProblem) -> IndexUnavailableError:
-    if problem.kind == "permission":
-        message = (
-            f"the index at {root} cannot be opened: {problem.reason} on {problem.path}; give your user read and "
-            f"write access to {root.parent} (e.g. `sudo chown -R $USER {root.parent}`) or set NEGO_HOME to a "
-            "folder you own"
-        )
-    elif problem.kind == "busy":
-        message = f"the index at {root} is being written by another process; try again when it has finished"
-    else:
-        where = problem.path.relative_to(root) if problem.path.is_relative_to(root) and problem.path != root else None
-        detail = f"{where}: {problem.reason}" if where else str(problem)
-        message = f"the index at {root} is damaged ({detail}); {REBUILD_HINT}"
-    return IndexUnavailableError(message, problem.kind, problem.path)
-
-
-def _shown(location: str) -> str:
-    """A store's location for a message: a server URL without the credentials it may carry."""
-    url = urlparse(location)
-    if url.scheme in ("http", "https") and "@" in url.netloc:
-        return url._replace(netloc=url.netloc.rsplit("@", 1)[1]).geturl()
-    return location
-
-
-def _chroma_error(location: str, exc: BaseException, local: bool) -> IndexUnavailableError:
-    """One line for an error Chroma raised while opening or reading the store."""
-    reason = _reason(exc)
-    lowered = reason.lower()
-    if not local:
-        return IndexUnavailableError(f"cannot use the index on the Chroma server at {_shown(location)}: {reason}")
-    if isinstance(exc, PermissionError) or "permission denied" in lowered or "readonly database" in lowered:
-        return IndexUnavailableError(
-            f"the index at {location} cannot be opened: permission denied ({reason}); give your user read and "
-            "write access to it or set NEGO_HOME to a folder you own",
-            "permission",
-            Path(location),
-        )
-    if "database is locked" in lowered:
-        return IndexUnavailableError(
-            f"the index at {location} is locked by another process; try again when it has finished",
-            "busy",
-            Path(location),
-        )
-    if "disk is full" in lowered or "no space left" in lowered:
-        return IndexUnavailableError(f"the index at {location} cannot be written: the disk is full", "other")
-    return IndexUnavailableError(
-        f"the index at {location} is damaged ({reason}); {REBUILD_HINT}", "damaged", Path(location)
-    )
-
-
-@dataclass
-class ChunkRow:
-    chunk_id: str
-    doc_id: str
-    lang: str
-    type: str
-    heading: str
-    text: str
-    tokens: list[str]
-    title_zh: str
-    title_en: str
-    scenarios: list[str]
-    regions: list[str]
-    sources: list[dict[str, str]]
-    path: str
-    doc_hash: str
-    doc_chunks: int
-
-    def metadata(self) -> dict[str, str | int | float | bool]:
-        meta: dict[str, str | int | float | bool] = {
-            "doc_id": self.doc_id,
-            "lang": self.lang,
-            "type": self.type,
-            "heading": self.heading,
-            "title_zh": self.title_zh,
-            "title_en": self.title_en,
-            "scenarios": ",".join(self.scenarios),
-            "regions": ",".join(self.regions),
-            "sources": json.dumps(self.sources, ensure_ascii=False),
-            "tokens": " ".join(self.tokens),
-            "path": self.path,
-            "doc_hash": self.doc_hash,
-            "doc_chunks": self.doc_chunks,
-        }
-        for scenario in self.scenarios:
-            meta[f"sc__{scenario}"] = True
-        for region in self.regions:
-            meta[f"rg__{region}"] = True
-        return meta
-
-    @classmethod
-    def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> ChunkRow:
-        return cls(
-            chunk_id=chunk_id,
-            doc_id=str(meta["doc_id"]),
-            lang=str(meta["lang"]),
-            type=str(meta["type"]),
-            heading=str(meta.get("heading", "")),
-            text=text,
-            tokens=str(meta.get("tokens", "")).split(),
-            title_zh=str(meta.get("title_zh", "")),
-            title_en=str(meta.get("title_en", "")),
-            scenarios=[s for s in str(meta.get("scenarios", "")).split(",") if s],
-            regions=[r for r in str(meta.get("regions", "")).split(",") if r],
-            sources=json.loads(str(meta.get("sources", "[]"))),
-            path=str(meta.get("path", "")),
-            doc_hash=str(meta.get("doc_hash", "")),
-            doc_chunks=int(meta.get("doc_chunks", 0)),
-        )
-
-
-def lean(row: ChunkRow) -> ChunkRow:
-    """`row` with only what ranking and filtering need: text, tokens, titles, sources and path dropped."""
-    return ChunkRow(
-        row.chunk_id, row.doc_id, row.lang, row.type, "", "", [], "", "", row.scenarios, row.regions, [], "", "", 0
-    )
-
-
-@dataclass
-class DocState:
-    """What the store holds for one document."""
-
-    hashes: set[str] = field(default_factory=set)
-    chunk_ids: set[str] = field(default_factory=set)
-    expected_chunks: int = 0
-    paths: set[str] = field(default_factory=set)
-    """Corpus files (relative paths) the stored chunks came from."""
-
-    def is_complete(self, doc_hash: str) -> bool:
-        return self.hashes == {doc_hash} and len(self.chunk_ids) == self.expected_chunks
-
-
-SERVER_CONNECT_TIMEOUT_S = 5.0
-
-
-def _server_client(url_text: str, chroma_settings: Any) -> Any:
-    """A chromadb.HttpClient for `chroma_url`, or one line saying what is wrong with the URL or the server.
-
-    The server is first reached with a plain TCP connection and a timeout: chromadb's HTTP client
-    has none, so an address that drops packets would otherwise hang `nego ui` at start.
-    """
-    import socket
-
-    import chromadb
-
-    url = urlparse(url_text.strip())
-    try:
-        port = url.port or (443 if url.scheme == "https" else 8000)
-    except ValueError:
-        port = 0
-    if url.scheme not in ("http", "https") or not url.hostname or not port or url.path.strip("/"):
-        shown = repr(url_text) if "@" not in url_text else "(a URL with credentials, not shown)"
-        raise IndexUnavailableError(
-            f"NEGO_CHROMA_URL is not a Chroma server URL: {shown} (expected http://HOST:PORT or https://HOST:PORT)"
-        )
-    where = f"{url.scheme}://{url.hostname}:{port}"  # never echoes credentials a URL might carry
-    hint = (
-        f"start it (`chroma run --path DIR --host {url.hostname} --port {port}`), fix NEGO_CHROMA_URL, "
-        "or unset it to use the embedded index"
-    )
-    try:
-        socket.create_connection((url.hostname, port), timeout=SERVER_CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise IndexUnavailableError(
-            f"cannot reach the Chroma server at {where} (NEGO_CHROMA_URL): {reason}; {hint}"
-        ) from exc
-    try:
-        return chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=chroma_settings)
-    except Exception as exc:  # chromadb raises ValueError or its own errors for a server it cannot use
-        reason = str(exc) or "it did not answer as a Chroma server"
-        raise IndexUnavailableError(
-            f"the Chroma server at {where} (NEGO_CHROMA_URL) cannot be used: {reason}; {hint}"
-        ) from exc
-
-
-def _forget_system(path: str) -> None:
-    """Drop the System Chroma cached for `path` when opening it failed, so the path can be opened again.
-
-    chromadb keeps one System per directory for the whole process, also one whose start
-    failed (a corrupt chroma.sqlite3); every later PersistentClient on that path would get
-    the broken one. A System other clients still use is left alone.
-    """
-    with contextlib.suppress(Exception):
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        if SharedSystemClient._identifier_to_refcount.get(path, 0) <= 0:
-            system = SharedSystemClient._identifier_to_system.pop(path, None)
-            if system is not None:
-                system.stop()
-
-
-def _client(settings: Settings) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        return _server_client(settings.chroma_url, chroma_settings)
-    path = settings.index_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 class ChunkStore:
@@ -296,19 +75,19 @@ class ChunkStore:
             if local:
                 self._probe()
         except BaseException as exc:  # chromadb raises many types (and Rust panics) for a broken store
-            if _fatal(exc):
+            if is_fatal(exc):
                 raise
             if local:
                 with contextlib.suppress(Exception):
                     client.close()  # release Chroma's cached system for this path, so it can be reopened
             if isinstance(exc, IndexUnavailableError):
                 raise
-            raise _chroma_error(location, exc, local) from exc
+            raise chroma_error(location, exc, local) from exc
 
     @property
     def where(self) -> str:
         """The location to show a user: the index directory, or the server URL without credentials."""
-        return _shown(self.location)
+        return shown(self.location)
 
     @classmethod
     def open(cls, settings: Settings, *, recover: bool = False) -> ChunkStore:
@@ -335,7 +114,7 @@ class ChunkStore:
         try:
             moved = move_aside(broken)
         except StoreProblem as problem:
-            raise _problem_error(root, problem) from problem
+            raise problem_error(root, problem) from problem
         store = cls._open(settings, embedder)
         store.moved_aside = moved
         store.damage = str(damage).removesuffix(f"; {REBUILD_HINT}")
@@ -349,17 +128,17 @@ class ChunkStore:
             try:
                 check_store_dir(Path(location))
             except StoreProblem as problem:
-                raise _problem_error(Path(location), problem) from problem
+                raise problem_error(Path(location), problem) from problem
         try:
-            client = _client(settings)
+            client = chroma_client(settings)
         except IndexUnavailableError:
             raise
         except BaseException as exc:
-            if _fatal(exc):
+            if is_fatal(exc):
                 raise
             if local:
-                _forget_system(location)
-            raise _chroma_error(location, exc, local) from exc
+                forget_system(location)
+            raise chroma_error(location, exc, local) from exc
         return cls(client, embedder, location, local=local)
 
     def _probe(self) -> None:
@@ -398,9 +177,9 @@ class ChunkStore:
         try:
             yield
         except BaseException as exc:
-            if _fatal(exc) or isinstance(exc, IndexUnavailableError):
+            if is_fatal(exc) or isinstance(exc, IndexUnavailableError):
                 raise
-            raise _chroma_error(self.location, exc, self.local) from exc
+            raise chroma_error(self.location, exc, self.local) from exc
 
     # -- reading -----------------------------------------------------------------------------------
     def count(self) -> int:

@@ -4,8 +4,14 @@
   classifier (copilot.understand, examples in evals/datasets/understanding/constraints.jsonl); below
   its confidence it stays `other`, still shown. Then each is read for its values: a budget's amount
   and currency, a timeline's months or date (copilot.reading.extract), a compliance sentence's
-  regime (the longest regime name of corpus/regimes.yaml it contains), a residency sentence's
-  boundary (the boundary of its nearest labelled residency example).
+  regime (the longest regime name of corpus/regimes.yaml it contains, in a clause that is not
+  negated when there is one), a residency sentence's boundary (the boundary of its nearest
+  labelled residency example).
+- Negated regimes ("no GDPR exposure", "不涉及跨境数据", "we are not subject to DORA"): the labelled
+  examples (constraints.negated.jsonl) teach the classifier that such a sentence is no requirement
+  (`other`); a regime it names only in negated clauses (copilot.understand's clause-level negation)
+  is kept as `excluded_regime`, shown to the rep and given no risk item. A compliance item declared
+  as such is classified too, so "compliance: [no GDPR exposure]" is read the same way.
 - Industry: the deal's `industry` (else the customer's name) matched to a lexicon of
   corpus/industries by the longest name it contains, or none.
 - Chain type: the deal's, else the scenario's (data/chain_types.yaml).
@@ -28,8 +34,9 @@ from copilot.reading.gaps import vendor_gaps
 from copilot.reading.industry import industry_wording
 from copilot.reading.model import DealReading, IndustryMatch, Money, ParsedConstraint
 from copilot.understand.classifier import Classification
-from copilot.understand.examples import examples_path
+from copilot.understand.examples import example_files, examples_path, load_examples
 from copilot.understand.hub import Understanding
+from copilot.understand.negation import rules
 from copilot.vendor import VendorProfile
 
 
@@ -53,6 +60,12 @@ CONSTRAINTS_SET = "constraints"
 @cache
 def scenario_chain_types() -> dict[str, str]:
     return dict(yaml.safe_load(CHAIN_TYPES.read_text(encoding="utf-8")))
+
+
+@cache
+def _excluding_ids() -> frozenset[str]:
+    """Ids of the labelled constraint examples that state a regime does not apply (`excludes`)."""
+    return frozenset(e.id for f in example_files(CONSTRAINTS_SET) for e in load_examples(f) if e.extra.get("excludes"))
 
 
 @cache
@@ -99,6 +112,14 @@ def match_regime(text: str, regimes: list[Regime]) -> Regime | None:
     return best[1] if best else None
 
 
+def regime_by_polarity(text: str, regimes: list[Regime]) -> tuple[Regime | None, Regime | None]:
+    """(the regime named in a clause that is not negated, the regime named only in negated clauses)."""
+    clauses = rules().clauses(text)
+    stated = match_regime(" | ".join(c.text for c in clauses if not c.negated), regimes)
+    denied = match_regime(" | ".join(c.text for c in clauses if c.negated), regimes)
+    return stated, denied if denied is not None and (stated is None or denied.key != stated.key) else None
+
+
 def match_industry(deal: Deal, lexicons: list[IndustryLexicon]) -> IndustryMatch | None:
     """The lexicon whose longest name the deal's industry (else its customer name) contains, or None."""
     for text in (deal.industry, deal.customer):
@@ -134,10 +155,25 @@ def _values(pc: ParsedConstraint, deal: Deal, regimes: list[Regime]) -> ParsedCo
     elif pc.kind == "timeline":
         update["months"] = find_months(pc.text)
         update["date"] = find_date(pc.text)
-    elif pc.kind == "compliance":
-        regime = match_regime(pc.text, regimes)
+    elif pc.kind == "compliance":  # "不得低于等保三级" is a requirement: a negated name still counts
+        stated, denied = regime_by_polarity(pc.text, regimes)
+        regime = stated or denied
         update["regime"] = regime.key if regime else None
     return pc.model_copy(update=update) if update else pc
+
+
+def _denies(got: Classification, text: str, regimes: list[Regime]) -> bool:
+    """A compliance item the rep declared says a regime does NOT apply: the classifier reads no requirement
+    and the regime is named only in negated clauses ("compliance: [no GDPR exposure]")."""
+    if got.unsure or got.label != "other" or not got.negated or not _nearest_excludes(got):
+        return False
+    stated, denied = regime_by_polarity(text, regimes)
+    return stated is None and denied is not None
+
+
+def _nearest_excludes(got: Classification) -> bool:
+    """The nearest labelled example is itself a regime stated as not applying (its `excludes` field)."""
+    return bool(got.neighbours) and got.neighbours[0].id in _excluding_ids()
 
 
 def parse_constraints(deal: Deal, kb: KnowledgeBase | None) -> list[ParsedConstraint]:
@@ -147,9 +183,13 @@ def parse_constraints(deal: Deal, kb: KnowledgeBase | None) -> list[ParsedConstr
     regimes = kb.regimes if kb is not None else []
     for text, kind in deal.constraints.declared():
         got: Classification | None = None
-        if can_classify and kb is not None and (kind is None or kind == "data_residency"):
+        if can_classify and kb is not None and kind in (None, "data_residency", "compliance"):
             got = kb.understanding.classify(CONSTRAINTS_SET, text)
-        if kind is not None:
+        if kind == "compliance" and got is not None and _denies(got, text, regimes):
+            pc = ParsedConstraint(
+                text=text, kind="other", source="classified", confidence=got.confidence, reason=got.reason()
+            )
+        elif kind is not None:
             pc = ParsedConstraint(text=text, kind=kind, source="declared")
         elif got is not None:
             label = "other" if got.unsure else got.label
@@ -162,6 +202,8 @@ def parse_constraints(deal: Deal, kb: KnowledgeBase | None) -> list[ParsedConstr
             )
         else:
             pc = ParsedConstraint(text=text, kind="other", source="classified", confidence=0.0)
+        if pc.kind == "other" and got is not None and _denies(got, text, regimes):
+            pc = pc.model_copy(update={"excluded_regime": regime_by_polarity(text, regimes)[1].key})  # type: ignore[union-attr]
         if pc.kind == "data_residency" and got is not None and kb is not None:
             pc = pc.model_copy(update={"boundary": _boundary(got, kb)})
         parsed.append(_values(pc, deal, regimes))

@@ -41,6 +41,9 @@ class ParsedConstraint(BaseModel):
     date: str | None = Field(default=None, description="a timeline as a month, YYYY-MM")
     regime: str | None = Field(default=None, description="compliance regime key (corpus/regimes.yaml)")
     boundary: str | None = Field(default=None, description="data residency / network boundary key")
+    excluded_regime: str | None = Field(
+        default=None, description="a regime the rep says does not apply (named only in a negated clause): no risk item"
+    )
     reason: str = ""
 
 

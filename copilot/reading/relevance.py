@@ -8,7 +8,9 @@ it speaks to, each with a reason a reviewer can check:
 - the audience: +1 for a role at the table;
 - our offering: +1 for a capability, deployment option or certification of the vendor profile.
 Candidates are ordered by score (ties keep their order); where a list has more than it needs, those
-scoring below MIN_SCORE are dropped.
+scoring below MIN_SCORE are dropped. The brief's lists are chosen this way (`order_brief`: discovery
+questions, demo steps, talking points; the brief's objections are picked from the playbook's by the same
+score in copilot.skills.brief), and `--explain-choices` prints the very scores that decided the order.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from pydantic import BaseModel, ConfigDict
 from copilot.corpus.lexicons import IndustryLexicon, Regime
 from copilot.reading.build import boundary_label, name_in
 from copilot.reading.model import DealReading
+from copilot.results import BriefResult
 from copilot.text.segment import tokenize
 
 MIN_SCORE = 1.0
+KEEP_AT_LEAST = {"question": 3, "demo step": 4}
+"""Below-threshold lines are dropped only while at least this many remain (a demo needs its walk-through)."""
 STOP = {"the", "and", "for", "with", "our", "their", "that", "this", "from", "into", "are", "is", "to", "of", "a"}
 
 
@@ -93,6 +98,24 @@ class Relevance:
         return kept if len(kept) >= keep_at_least else scored[: max(keep_at_least, len(kept))]
 
 
+def order_brief(result: BriefResult, relevance: Relevance) -> BriefResult:
+    """The brief's candidate lists in the deal's order: discovery questions and demo steps by score, those
+    below MIN_SCORE dropped while KEEP_AT_LEAST remain; talking points by score (all kept)."""
+    update: dict[str, object] = {}
+    for field, kind in (("discovery_questions", "question"), ("demo_script", "demo step")):
+        texts: list[str] = getattr(result, field)
+        if texts:
+            ordered = [s.text for s in relevance.order(texts, kind, min(len(texts), KEEP_AT_LEAST[kind]))]
+            if ordered != texts:
+                update[field] = ordered
+    if len(result.talking_points) > 1:
+        scores = [relevance.score(p.point, "talking point").score for p in result.talking_points]
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        if order != sorted(order):
+            update["talking_points"] = [result.talking_points[i] for i in order]
+    return result.model_copy(update=update) if update else result
+
+
 def candidates(result: BaseModel) -> list[tuple[str, str]]:
     """(kind, sentence) of every candidate sentence a result shows, for `--explain-choices`."""
     out: list[tuple[str, str]] = []
@@ -112,6 +135,8 @@ def candidates(result: BaseModel) -> list[tuple[str, str]]:
         text = getattr(result, beat, None)
         if isinstance(text, str) and text.strip():
             out.append(("story beat" if beat not in ("response", "answer") else beat, text))
+    for objection in getattr(result, "objections", None) or []:
+        out.append(("objection", objection.objection))
     for item in getattr(result, "items", None) or []:
         out.append(("risk", f"{item.risk}: {item.description}"))
     for phase in getattr(result, "phases", None) or []:

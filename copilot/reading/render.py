@@ -37,6 +37,9 @@ def constraint_values(pc: ParsedConstraint, say: Wording, regimes: dict[str, Reg
             out += say("check.regime_unknown")
     if pc.boundary is not None:
         out += say("check.boundary", boundary=boundary_label(pc.boundary, say.lang))
+    excluded = regimes.get(pc.excluded_regime or "")
+    if excluded is not None:
+        out += say("check.excluded", regime=excluded.name(say.lang))
     return out
 
 

@@ -49,6 +49,19 @@ def _opening(deal: Deal, lang: str) -> str:
     )
 
 
+def _objections(kb: KnowledgeBase, reading: DealReading | None, texts: list[str]) -> list[str]:
+    """The playbook's objections this buyer is likeliest to raise: by relevance to the deal (copilot.reading.
+    relevance; ties keep the playbook's order), at most MAX_OBJECTIONS."""
+    if reading is None:
+        return texts[:MAX_OBJECTIONS]
+    from copilot.reading.relevance import Relevance
+
+    relevance = Relevance(reading, kb.industries, {r.key: r for r in kb.regimes})
+    adapter = reading.adapter(reading.lang)
+    shown = {adapter.text(t) or t: t for t in texts}  # scored as the brief will show them (the deal's industry words)
+    return [shown[s.text] for s in relevance.order(list(shown), "objection", MAX_OBJECTIONS)][:MAX_OBJECTIONS]
+
+
 def _ids(citations: list[Citation]) -> list[str]:
     return list(dict.fromkeys(c.doc_id for c in citations))
 
@@ -70,8 +83,8 @@ def brief_offline(
     fit = fit_offline(kb, g, deal)
     risks = risks_offline(kb, g, deal, reading)
     plan = plan_offline(kb, g, deal, horizon_months, reading)
-    objections = [objection_offline(kb, g, deal, o.objection.get(lang), lang) for o in playbook.objections]
-    objections = objections[:MAX_OBJECTIONS]
+    chosen = _objections(kb, reading, [o.objection.get(lang) for o in playbook.objections])
+    objections = [objection_offline(kb, g, deal, text, lang) for text in chosen]
     card = build_card(kb, g, deal, lang, (story, fit, risks, plan, objections), vendor, reading)
 
     for section in ("heading.demo", "heading.questions"):  # the playbook passages the appendices quote
@@ -102,8 +115,11 @@ def brief_offline(
 
 
 def with_part_texts(brief: BriefResult, deal: Deal) -> BriefResult:
-    """A model's brief with its parts' Markdown rendered: the model writes their fields, never their text."""
+    """A model's brief with its parts' Markdown rendered (the model writes their fields, never their text),
+    and its card's fit line the decided one (`FitResult.one_line`, copied from the code's decision)."""
     update: dict[str, object] = {}
+    if brief.mode == "llm" and brief.card is not None and brief.fit.one_line:
+        update["card"] = brief.card.model_copy(update={"fit_line": brief.fit.one_line})
     if not brief.story.text:
         update["story"] = brief.story.model_copy(update={"text": render_explain(brief.story, deal)})
     if not brief.risks.text:

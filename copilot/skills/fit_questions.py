@@ -13,7 +13,8 @@ evals/datasets/understanding/fit_evidence.jsonl and its parts (labels `<question
 `<question>:unknown` for a text saying the question is still open, and `none`; clause-level negation is a
 feature of the classifier). For each question the most confident clause decides, and the sentence it
 belongs to is the evidence; below `MIN_CONFIDENCE` the answer is unknown. An answer that alone makes the
-deal not a fit must be its clause's first reading, and a clause read as "still open" answers nothing.
+deal not a fit must be its clause's first reading; a sentence read as "still open" answers nothing, and a
+practical stopper the deal clearly points to is not undone by another sentence saying "no".
 
 The verdict is decided by code from the answers (`decide`), never by a model:
 
@@ -60,6 +61,8 @@ MIN_CONFIDENCE = 0.4
 MIN_SHARE = 0.25
 MIN_SIMILARITY = 0.45
 """…or a smaller share (at least MIN_SHARE) with a labelled example this close (dense + BM25 similarity)."""
+CLEAR_READING = 0.6
+"""…or it is the text's first reading by this share of the votes (a short clause is far from every example)."""
 TRIGGER_SHARE = 0.4
 """An answer that alone makes the deal not a fit (see NOT_FIT_WHEN) needs at least this share of the votes."""
 STOPPERS: tuple[FitQuestionKey, ...] = ("high_frequency", "large_files", "single_issuer")
@@ -119,9 +122,8 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
         if label == "none" or score < MIN_SHARE or ":" not in label:
             continue
         near = max((n.score for n in result.neighbours if n.label == label), default=0.0)
-        if score < MIN_CONFIDENCE and near < MIN_SIMILARITY:
-            continue
-        if near < MIN_SIMILARITY * 0.8:
+        clear = label == result.label and score >= CLEAR_READING  # a short clause can be clear yet far from any example
+        if not clear and (near < MIN_SIMILARITY * 0.8 or (score < MIN_CONFIDENCE and near < MIN_SIMILARITY)):
             continue
         key, answer = label.split(":", 1)
         if key == open_key:
@@ -140,7 +142,8 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
 def gather_evidence(
     sentences: Sequence[str], classify: Classify, warm: Callable[[list[str]], object] | None = None
 ) -> dict[FitQuestionKey, Evidence]:
-    """For each question, the most confident clause of the deal that answers it.
+    """For each question, the most confident clause of the deal that answers it (none from a sentence that
+    says the question is still open).
 
     `warm` (the classifier's encoder) embeds every clause in one batch first: the classifier then finds
     each vector in the embedder's cache instead of embedding clauses one at a time.
@@ -150,12 +153,25 @@ def gather_evidence(
         warm([u for group in units.values() for u in group])
     best: dict[FitQuestionKey, Evidence] = {}
     for sentence, group in units.items():
-        for unit in group:
-            for key, answer, score in _labels(classify(unit)):
-                found = best.get(key)
-                if found is None or score > found.confidence:
+        readings = [(unit, classify(unit)) for unit in group]
+        still_open = {r.label.removesuffix(":unknown") for _, r in readings if r.label.endswith(":unknown")}
+        for unit, reading in readings:
+            for key, answer, score in _labels(reading):
+                if key in still_open:
+                    continue  # the sentence says this question is still open ("…, not asked yet"): none of it answers
+                if _better(best.get(key), key, answer, score):
                     best[key] = Evidence(key, answer, sentence, unit, round(score, 4))
     return best
+
+
+def _better(found: Evidence | None, key: FitQuestionKey, answer: Answer, score: float) -> bool:
+    """Whether a reading replaces the evidence found so far: the more confident one, except that a practical
+    stopper the deal clearly points to (it passed the stricter reading) is not undone by a sentence saying "no"."""
+    if found is None:
+        return True
+    if key in STOPPERS and answer != found.answer:
+        return answer == "yes"
+    return score > found.confidence
 
 
 def answer_all(
