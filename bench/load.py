@@ -130,7 +130,9 @@ looked for); notes of failures start with ⚠ as well."""
 
 def deal_fields(deal: dict[str, str]) -> dict[str, str]:
     """The chat endpoint's deal parameters (all of them are required by the API)."""
-    base = dict.fromkeys(("customer", "industry", "audience", "pains", "goals", "systems", "budget", "timeline"), "")
+    base = dict.fromkeys(
+        ("customer", "industry", "audience", "pains", "goals", "systems", "budget", "timeline", "constraints"), ""
+    )
     return {**base, "language": "auto", "stage": "discovery", **deal}
 
 
