@@ -106,6 +106,20 @@ def _pattern(terms: Sequence[str], lang: str) -> re.Pattern[str] | None:
     return re.compile(f"({body})")
 
 
+def _singular(phrase: str) -> str:
+    """The singular of an English noun phrase: its head noun (before "of", else the last word) made singular."""
+    head, sep, tail = phrase.partition(" of ")
+    words = head.split(" ")
+    last = words[-1]
+    if last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("sses", "shes", "ches", "xes")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "is", "us")):
+        last = last[:-1]
+    return " ".join([*words[:-1], last]) + sep + tail
+
+
 class Adapter:
     """Swaps (or drops) one playbook industry's wording in text of one language."""
 
@@ -127,7 +141,7 @@ class Adapter:
         if lang == "en":
             for k, v in list(self.mapping.items()):
                 if k.endswith("s") and not k.endswith("ss"):
-                    singulars[k[:-1]] = v[:-1] if v.endswith("s") else v
+                    singulars[k[:-1]] = _singular(v)
         self.mapping.update({k: v for k, v in singulars.items() if k not in self.mapping})
         self.swap_re = _pattern(list(self.mapping), lang)
         self.drop_re = _pattern(list(drop), lang)
