@@ -176,6 +176,12 @@ def test_stoppers_default_to_no_and_writers_imply_shared_state(classify: tuple[C
     assert shared is not None and shared.answer == "yes" and shared.sentence == writers.sentence
 
 
+def test_a_short_clause_read_clearly_answers(classify: tuple[Classify, Any]) -> None:
+    """ "出了箱损互相推诿" is far from every labelled example (few shared words) but read clearly as blame."""
+    found = answer_all(_deal("zh", ["码头、船代和车队各自记录集装箱交接，出了箱损互相推诿"]), *classify)["trust_gap"]
+    assert found is not None and found.answer == "yes" and found.clause == "出了箱损互相推诿"
+
+
 def test_a_stopper_the_deal_points_to_is_not_undone_by_a_no() -> None:
     no = Evidence("high_frequency", "no", "a few hundred a day", "a few hundred a day", 0.9)
     assert _better(no, "high_frequency", "yes", 0.5)

@@ -61,6 +61,8 @@ MIN_CONFIDENCE = 0.4
 MIN_SHARE = 0.25
 MIN_SIMILARITY = 0.45
 """…or a smaller share (at least MIN_SHARE) with a labelled example this close (dense + BM25 similarity)."""
+CLEAR_READING = 0.6
+"""…or it is the text's first reading by this share of the votes (a short clause is far from every example)."""
 TRIGGER_SHARE = 0.4
 """An answer that alone makes the deal not a fit (see NOT_FIT_WHEN) needs at least this share of the votes."""
 STOPPERS: tuple[FitQuestionKey, ...] = ("high_frequency", "large_files", "single_issuer")
@@ -120,9 +122,8 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
         if label == "none" or score < MIN_SHARE or ":" not in label:
             continue
         near = max((n.score for n in result.neighbours if n.label == label), default=0.0)
-        if score < MIN_CONFIDENCE and near < MIN_SIMILARITY:
-            continue
-        if near < MIN_SIMILARITY * 0.8:
+        clear = label == result.label and score >= CLEAR_READING  # a short clause can be clear yet far from any example
+        if not clear and (near < MIN_SIMILARITY * 0.8 or (score < MIN_CONFIDENCE and near < MIN_SIMILARITY)):
             continue
         key, answer = label.split(":", 1)
         if key == open_key:
