@@ -312,6 +312,22 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def settle(pid: int, quiet_s: float = 3.0, limit_s: float = 300.0) -> float:
+    """Wait until the app has used under 5 % of a core for `quiet_s` (its warm-up thread has finished);
+    returns the seconds waited (at most `limit_s`)."""
+    started = time.monotonic()
+    last, quiet_since = cpu_seconds(descendants(pid)), time.monotonic()
+    while time.monotonic() - started < limit_s:
+        time.sleep(0.5)
+        now = cpu_seconds(descendants(pid))
+        if now - last > 0.025:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            break
+        last = now
+    return time.monotonic() - started
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of the processes (children that exited and were waited for included)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -681,6 +697,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     with running_app(home, log, args.ready_timeout) as (url, process):
         idle_rss = sum(proc_status(pid, "VmRSS") for pid in descendants(process.pid))
         warm_s = warm_up(url, args.timeout)
+        settled_s = settle(process.pid)  # the app's warm-up thread (rehearsal) done before the clock starts
         watch = MemoryWatch(process.pid)
         watch.start()
         cpu_before = cpu_seconds(descendants(process.pid))
@@ -726,6 +743,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "loadavg_after": os.getloadavg()[0],
         "index_s": round(index_s, 1) if index_s is not None else None,
         "warm_up_s": round(warm_s, 3),
+        "settled_after_s": round(settled_s, 1),
         "app_pid": process.pid,
         "app_cpu_s": round(cpu, 1),
         "driver_cpu_s": round(driver_cpu, 1),

@@ -59,3 +59,22 @@ def test_the_shipped_corpus_is_segmented_the_same_with_either_dictionary() -> No
     ]
     assert len(paragraphs) > 1000
     assert [tokenize(p) for p in paragraphs] == [tokenize(p, bulk=True) for p in paragraphs]
+
+
+def test_indexing_picks_the_dictionary_a_process_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.index import indexer
+
+    monkeypatch.setattr(indexer, "compact_loaded", lambda: True)  # a serving process
+    assert indexer.full_dictionary(1) is False
+    assert indexer.full_dictionary(indexer.BULK_DOCUMENTS + 1) is True
+    monkeypatch.setattr(indexer, "compact_loaded", lambda: False)  # `nego index`
+    assert indexer.full_dictionary(1) is True
+
+
+def test_compact_loaded_says_whether_the_compact_dictionary_is_in_memory() -> None:
+    from copilot.text import segment
+
+    tokenize("区块链")
+    assert segment.compact_loaded()
+    segment._compact.cache_clear()
+    assert not segment.compact_loaded()

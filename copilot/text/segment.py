@@ -82,6 +82,11 @@ def _compact() -> object:
     return compact_tokenizer()
 
 
+def compact_loaded() -> bool:
+    """The compact dictionary is loaded already (this process serves queries)."""
+    return _compact.cache_info().currsize > 0
+
+
 def tokenize(text: str, *, bulk: bool = False) -> list[str]:
     """Search tokens of `text`: Chinese words (jieba, search mode) and English words.
 
