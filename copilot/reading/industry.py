@@ -35,6 +35,9 @@ POSITION_WEIGHT = 0.1
 SWAPPED_PARTS = ("actors", "documents", "places", "events")
 """Goods are not swapped: a playbook's goods are mostly named in facts ("Walmart's leafy greens")."""
 """How much the same place in chain order counts against closeness in meaning when pairing terms."""
+GENERIC_MIN_LEXICONS = 3
+"""A term in this many industry lexicons is generic (consumers, cold stores, recall) and is never swapped; one in
+two (farms: fresh produce and dairy) is still industry wording, wrong in a pharma deal."""
 FACT_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 """A year: the sentence reports a dated fact of a cited passage."""
 KEEP_FIELDS = {"citations", "customer", "objection", "question", "quote", "sources", "doc_id", "chunk_id", "usage"}
@@ -237,4 +240,4 @@ def industry_wording(
     if matched is None:
         return {}, drop_terms(home)
     counts = Counter(t for lex in lexicons for lang in ("zh", "en") for t in set(lex.terms(lang)))
-    return swaps(home, matched, encode, frozenset(t for t, n in counts.items() if n > 1)), {}
+    return swaps(home, matched, encode, frozenset(t for t, n in counts.items() if n >= GENERIC_MIN_LEXICONS)), {}
