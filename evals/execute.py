@@ -160,11 +160,21 @@ def skill_output(skill: str, call: Call, task: str = "") -> SkillOutput:
 
 
 # -- scoring --------------------------------------------------------------------------------------
+def rating_reasons(result: Any) -> list[str]:
+    """The reasons a risk's rating moved ("可能性 3 → 2: …"): numbers on the 1–5 scale decided by code from the
+    library's rating and the deal, so they count as sources like the input (a brief carries them in its risks)."""
+    risks = result if isinstance(result, RisksResult) else getattr(result, "risks", None)
+    if not isinstance(risks, RisksResult):
+        return []
+    return [reason for item in risks.items for reason in item.rating_reasons]
+
+
 def grounding_metrics(skill: str, call: Call, lang: str, max_chars: int) -> list[MetricResult]:
     """Checks every result must pass: citations, numbers, language, length."""
     result = call.result
     assert result is not None
     sources = [call.input_text, *metrics.cited_sources(result.citations, call.retrieved, result.language)]
+    sources += rating_reasons(result)
     return [
         metrics.citation_validity(result.citations, call.retrieved, skill),
         metrics.numeric_faithfulness(result.text, sources, skill),

@@ -203,7 +203,13 @@ def test_vendor_gaps_and_nothing_outside_the_profile(light_kb: Any) -> None:
             "scenario": "trade_finance",
             "systems": ["SAP ERP", "Murex"],
             "pains": ["Letters of credit take ten days to check"],
-            "constraints": ["must comply with DORA", "等保三级", "no patient data outside the EU", "必须私有化部署"],
+            "constraints": [
+                "must comply with DORA",
+                "等保三级",
+                "no patient data outside the EU",
+                "必须私有化部署",
+                "数据不出境",
+            ],
         }
     )
     gaps = read_deal(deal, light_kb, vendor).vendor_gaps
@@ -212,6 +218,7 @@ def test_vendor_gaps_and_nothing_outside_the_profile(light_kb: Any) -> None:
     assert "must comply with DORA" in needs and "等保三级" not in needs  # MLPS level 3 is a certification
     assert "no patient data outside the EU" in needs  # EU data centres are listed as not offered
     assert "必须私有化部署" not in needs  # on-premises is a deployment option
+    assert "数据不出境" not in needs  # kept in China by on-premises; "欧盟境内数据中心" (not offered) is another place
     assert all(g.reason for g in gaps)
     assert read_deal(deal, light_kb).vendor_gaps == []  # without a profile: no gaps, generic output
 
@@ -292,3 +299,13 @@ def test_chat_picks_up_a_stated_constraint(light_kb: Any, message: str, kind: st
     assert pc.kind == kind and message in new_deal.constraints.texts()
     assert "GDPR" in new_deal.constraints.texts()  # nothing the deal had is lost
     assert constraint_in_message(message, new_deal, light_kb) is None  # said twice, added once
+
+
+def test_an_adapted_singular_keeps_its_plural_form_right() -> None:
+    """Swapping a singular ("orchard") writes the singular of the deal's term, not a cut plural ("pharmacie")."""
+    from copilot.reading.industry import Adapter
+
+    adapter = Adapter("en", {"orchards": "hospital pharmacies", "test reports": "certificates of analysis"})
+    assert adapter.text("Each orchard files a test report.") == (
+        "Each hospital pharmacy files a certificate of analysis."
+    )

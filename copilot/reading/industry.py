@@ -35,6 +35,9 @@ POSITION_WEIGHT = 0.1
 SWAPPED_PARTS = ("actors", "documents", "places", "events")
 """Goods are not swapped: a playbook's goods are mostly named in facts ("Walmart's leafy greens")."""
 """How much the same place in chain order counts against closeness in meaning when pairing terms."""
+GENERIC_MIN_LEXICONS = 3
+"""A term in this many industry lexicons is generic (consumers, cold stores, recall) and is never swapped; one in
+two (farms: fresh produce and dairy) is still industry wording, wrong in a pharma deal."""
 FACT_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 """A year: the sentence reports a dated fact of a cited passage."""
 KEEP_FIELDS = {"citations", "customer", "objection", "question", "quote", "sources", "doc_id", "chunk_id", "usage"}
@@ -106,6 +109,20 @@ def _pattern(terms: Sequence[str], lang: str) -> re.Pattern[str] | None:
     return re.compile(f"({body})")
 
 
+def _singular(phrase: str) -> str:
+    """The singular of an English noun phrase: its head noun (before "of", else the last word) made singular."""
+    head, sep, tail = phrase.partition(" of ")
+    words = head.split(" ")
+    last = words[-1]
+    if last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("sses", "shes", "ches", "xes")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "is", "us")):
+        last = last[:-1]
+    return " ".join([*words[:-1], last]) + sep + tail
+
+
 class Adapter:
     """Swaps (or drops) one playbook industry's wording in text of one language."""
 
@@ -127,7 +144,7 @@ class Adapter:
         if lang == "en":
             for k, v in list(self.mapping.items()):
                 if k.endswith("s") and not k.endswith("ss"):
-                    singulars[k[:-1]] = v[:-1] if v.endswith("s") else v
+                    singulars[k[:-1]] = _singular(v)
         self.mapping.update({k: v for k, v in singulars.items() if k not in self.mapping})
         self.swap_re = _pattern(list(self.mapping), lang)
         self.drop_re = _pattern(list(drop), lang)
@@ -223,4 +240,4 @@ def industry_wording(
     if matched is None:
         return {}, drop_terms(home)
     counts = Counter(t for lex in lexicons for lang in ("zh", "en") for t in set(lex.terms(lang)))
-    return swaps(home, matched, encode, frozenset(t for t, n in counts.items() if n > 1)), {}
+    return swaps(home, matched, encode, frozenset(t for t, n in counts.items() if n >= GENERIC_MIN_LEXICONS)), {}

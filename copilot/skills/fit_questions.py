@@ -132,6 +132,8 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
             score < TRIGGER_SHARE or near < MIN_SIMILARITY or label != result.label
         ):
             continue  # an answer that alone decides "not a fit" needs a clear reading, the text's first one
+        if (key, answer) == ("trusted_operator", "no") and label != result.label:
+            continue  # "no one everyone would accept to run it" is the last fit need: only as the text's first reading
         if key in STOPPERS and answer == "yes" and (score < STOPPER_SHARE or near < STOPPER_SIMILARITY):
             continue  # a practical stopper is "no" unless the deal clearly points to it
         if key in QUESTION_KEYS and answer in _YES_NO:
