@@ -13,10 +13,10 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import importlib.util
 import os
 import tempfile
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import tiktoken
@@ -66,9 +66,19 @@ class TokenizerDataError(RuntimeError):
     """The shipped BPE file is missing or does not match its expected hash."""
 
 
+def _packed(name: str) -> bytes:
+    """The gzipped BPE file shipped in the bpe-openai package, read without importing the package: its
+    import decodes the ranks of every encoding it knows (profiled: ~2 s of adding one document)."""
+    spec = importlib.util.find_spec("bpe_openai")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("bpe_openai")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return (folder / "data" / f"{name}.tiktoken.gz").read_bytes()
+
+
 def _bpe_bytes(name: str) -> bytes:
     try:
-        packed = resources.files("bpe_openai.data").joinpath(f"{name}.tiktoken.gz").read_bytes()
+        packed = _packed(name)
     except (FileNotFoundError, ModuleNotFoundError) as exc:
         raise TokenizerDataError(f"BPE file for {name} not found: is the 'bpe-openai' package installed?") from exc
     raw = gzip.decompress(packed)
