@@ -39,8 +39,8 @@ USER = "rep"
 PASSWORD = "pw-" + secrets.token_hex(8)
 CANARY = "CANARY" + secrets.token_hex(6).upper()
 MESSAGE = f"{CANARY} 沃尔玛芒果溯源从几天缩短到几秒？"
-DEAL = ["", "", "traceability", "cn", "auto", "", "", "", "", "", "", "discovery"]
-"""The deal panel's twelve inputs, in the order the /chat and /brief endpoints take them."""
+DEAL = ["", "", "traceability", "cn", "auto", "", "", "", "", "", "", "discovery", ""]
+"""The deal panel's thirteen inputs (the last: other constraints), in the order /chat and /brief take them."""
 
 
 @dataclass
