@@ -116,16 +116,11 @@ DEALS: list[dict[str, str]] = [
 ]
 """Deal panels the sessions use (one per session, round-robin): the chat endpoint takes every field every turn."""
 
-ERROR_MARKERS = (
-    "The reply failed",
-    "Reply interrupted",
-    "Reply unfinished",
-    "The deal panel has a problem",
-    "Type a question first",
-    *(Wording("ui", lang)(key) for lang in ("zh", "en") for key in ("chat.status_partial", "chat.status_interrupted")),
+ERROR_MARKERS = tuple(
+    Wording("ui", lang)(key) for lang in ("zh", "en") for key in ("chat.status_partial", "chat.status_interrupted")
 )
-"""Text the chat tab shows when a turn went wrong (ui/chat_turn.py, in the conversation's language: both are
-looked for); notes of failures start with ⚠ as well."""
+"""What the chat tab appends to a reply that stopped (ui/chat_turn.py, in the conversation's language: both are
+looked for). Every other failure (a failed reply, a deal problem, an empty message) is a note starting with ⚠."""
 
 
 def deal_fields(deal: dict[str, str]) -> dict[str, str]:
