@@ -65,6 +65,9 @@ CLEAR_READING = 0.6
 """…or it is the text's first reading by this share of the votes (a short clause is far from every example)."""
 TRIGGER_SHARE = 0.4
 """An answer that alone makes the deal not a fit (see NOT_FIT_WHEN) needs at least this share of the votes."""
+FIRST_READING_ONLY = frozenset({"trusted_operator:no"})
+"""Readings that count only as a clause's first one: "no party everyone would accept to run it" is usually the last
+fit need, and a trust-gap sentence ("banks cannot rely on each other's records") reads as it second."""
 STOPPERS: tuple[FitQuestionKey, ...] = ("high_frequency", "large_files", "single_issuer")
 STOPPER_SHARE = 0.4
 STOPPER_SIMILARITY = 0.55
@@ -132,8 +135,8 @@ def _labels(result: Classification) -> list[tuple[FitQuestionKey, Answer, float]
             score < TRIGGER_SHARE or near < MIN_SIMILARITY or label != result.label
         ):
             continue  # an answer that alone decides "not a fit" needs a clear reading, the text's first one
-        if (key, answer) == ("trusted_operator", "no") and label != result.label:
-            continue  # "no one everyone would accept to run it" is the last fit need: only as the text's first reading
+        if label in FIRST_READING_ONLY and label != result.label:
+            continue
         if key in STOPPERS and answer == "yes" and (score < STOPPER_SHARE or near < STOPPER_SIMILARITY):
             continue  # a practical stopper is "no" unless the deal clearly points to it
         if key in QUESTION_KEYS and answer in _YES_NO:
