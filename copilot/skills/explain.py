@@ -15,8 +15,7 @@ from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase, TermMatch
 from copilot.reading.build import scenario_chain_types
 from copilot.results import ExplainResult, TermHandling
-from copilot.skills.notes import rep_notes_block
-from copilot.skills.passages import Cited, join_list, similarity, sources_section
+from copilot.skills.passages import Cited, closing_parts, join_list, similarity
 from copilot.skills.story import (
     Beats,
     changes_beat,
@@ -122,11 +121,7 @@ def render_explain(result: ExplainResult, deal: Deal) -> str:
             else:
                 lines.append(f"- {name}{sep}{w('removed')}")
         parts.append(f"## {w('heading.terms')}\n" + "\n".join(lines))
-    if result.rep_notes:
-        parts.append(rep_notes_block(result.rep_notes, w("heading.rep_notes")))
-    sources = sources_section(result.citations, lang)
-    if sources:
-        parts.append(sources)
+    parts += closing_parts(result.rep_notes, w("heading.rep_notes"), result.citations, lang)
     return "\n\n".join(parts) + "\n"
 
 

@@ -26,8 +26,8 @@ from copilot.index.models import SearchFilters
 from copilot.knowledge import KnowledgeBase
 from copilot.results import ObjectionResult
 from copilot.skills.concerns import concerns
-from copilot.skills.notes import rep_notes_block, split_rep_only
-from copilot.skills.passages import Cited, end_sentence, lower_first, similarity, sources_section
+from copilot.skills.notes import split_rep_only
+from copilot.skills.passages import Cited, closing_parts, end_sentence, lower_first, similarity
 from copilot.text.injection import drop_instruction_sentences
 from copilot.text.lang import detect_language
 from copilot.understand import Classification, Understanding
@@ -179,11 +179,7 @@ def render_objection(result: ObjectionResult, kb: KnowledgeBase) -> str:
     if proof:
         parts.append(f"## {w('heading.proof')}\n{proof}")
     parts.append(f"## {w('heading.question')}\n{result.question_back}")
-    if result.rep_notes:
-        parts.append(rep_notes_block(result.rep_notes, w("heading.rep_notes")))
-    sources = sources_section(result.citations, lang)
-    if sources:
-        parts.append(sources)
+    parts += closing_parts(result.rep_notes, w("heading.rep_notes"), result.citations, lang)
     return "\n\n".join(parts) + "\n"
 
 

@@ -19,6 +19,7 @@ from copilot.index.models import Hit
 from copilot.knowledge import KnowledgeBase
 from copilot.results import Citation
 from copilot.skills.figures import number_bank, unknown, unsupported
+from copilot.skills.notes import rep_notes_block
 from copilot.text.chunking import split_sentences
 from copilot.wording import Wording
 
@@ -221,3 +222,10 @@ def sources_section(citations: Sequence[Citation], lang: str, level: int = 2) ->
             titles.append(c.title)
     heading = "#" * level + " " + Wording("common", "zh" if lang == "zh" else "en")("sources_heading")
     return heading + "\n" + "\n".join(f"- {t}" for t in titles) if titles else ""
+
+
+def closing_parts(rep_notes: Sequence[str], rep_heading: str, citations: Sequence[Citation], lang: str) -> list[str]:
+    """The end of a rendered skill result: the rep's notes in their own box, then the sources (each if any)."""
+    parts = [rep_notes_block(rep_notes, rep_heading)] if rep_notes else []
+    sources = sources_section(citations, lang)
+    return [*parts, sources] if sources else parts
