@@ -7,7 +7,7 @@ Chinese/English pair of the same paragraph never fills two result slots.
 
 Memory: up to LEAN_MIN_CHUNKS passages every row (text, tokens, titles) is held
 in memory. A larger index keeps only lean rows (ids, language, type, scenarios,
-regions) and BM25 memory-mapped from the snapshot cache; a passage's text,
+regions, titles) and BM25 memory-mapped from the snapshot cache; a passage's text,
 titles, sources and tokens are fetched from the store when a hit or a
 best-passage look-up needs them (one Chroma call per search or per document,
 kept in a bounded cache), as are stored vectors (see PRELOAD_MAX_CHUNKS).
@@ -17,25 +17,21 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 
+from copilot.index.fusion import PARAMS, FusionParams, Rankings, Scored, Slice, fuse, query_slice
 from copilot.index.indexer import embedding_text
 from copilot.index.models import Hit, SearchFilters
 from copilot.index.retriever_cache import Snapshot, SnapshotCache, build_bm25, membership
 from copilot.index.store import ChunkRow, ChunkStore
+from copilot.index.titles import TitleIndex
 from copilot.text.lang import detect_language
 from copilot.text.segment import tokenize
 
 Mode = Literal["hybrid", "bm25", "dense"]
-# Fusion parameters, chosen on evals/datasets/retrieval.jsonl (see README "Retrieval"): BM25 over jieba
-# words is the stronger ranker on this corpus, dense vectors a lighter second opinion that carries
-# paraphrases and cross-lingual questions.
-RRF_K = 20
-SPARSE_WEIGHT = 1.0
-DENSE_WEIGHT = 0.15
 MAX_QUERY_CHARS = 4000
 TOKEN_CACHE_QUERIES = 4096
 PRELOAD_MAX_CHUNKS = 20_000
@@ -51,29 +47,20 @@ class QueryError(ValueError):
     """The query cannot be searched (empty, or a filter value that does not exist)."""
 
 
-@dataclass(frozen=True)
-class _Scored:
-    index: int
-    score: float
-
-
 class Retriever:
     def __init__(
         self,
         store: ChunkStore,
         *,
-        sparse_weight: float = SPARSE_WEIGHT,
-        dense_weight: float = DENSE_WEIGHT,
-        rrf_k: int = RRF_K,
+        fusion: Mapping[Slice, FusionParams] | None = None,
         cache: bool = True,
     ) -> None:
         """`cache`: reuse the snapshot saved on disk by the last open of an unchanged store
-        (copilot/index/retriever_cache.py); results are the same either way."""
+        (copilot/index/retriever_cache.py); results are the same either way. `fusion`: weights per
+        query slice (default copilot.index.fusion.PARAMS)."""
         self.store = store
         self._cache = SnapshotCache.for_store(store) if cache else None
-        self.sparse_weight = sparse_weight
-        self.dense_weight = dense_weight
-        self.rrf_k = rrf_k
+        self.fusion: Mapping[Slice, FusionParams] = fusion or PARAMS
         self.rows: list[ChunkRow] = []
         # The query's vector is cached per search and per thread: the UI searches from many threads at once.
         self._local = threading.local()
@@ -109,6 +96,7 @@ class Retriever:
         # One boolean column per scenario and region (a set per row cost ~40 MB at 100k passages)
         self._scenarios = membership(r.scenarios for r in rows)
         self._regions = membership(r.regions for r in rows)
+        self._titles: TitleIndex | None = None  # built on first use: only a fusion with a title weight needs it
 
     def _snapshot(self) -> Snapshot:
         cache = self._cache
@@ -240,7 +228,7 @@ class Retriever:
                     self._vectors.update(fetched)
         return self._vectors
 
-    def _sparse(self, query: str, mask: np.ndarray, n: int) -> list[_Scored]:
+    def _sparse(self, query: str, mask: np.ndarray, n: int) -> list[Scored]:
         tokens = self._query_tokens(query)
         if not tokens or self._bm25 is None:
             return []
@@ -252,7 +240,7 @@ class Retriever:
         n = min(n, positive)
         top = np.argpartition(-scores, n - 1)[:n]
         order = sorted(top.tolist(), key=lambda i: (-scores[i], i))
-        return [_Scored(i, float(scores[i])) for i in order]
+        return [Scored(i, float(scores[i])) for i in order]
 
     def _vector(self, query: str) -> np.ndarray:
         vector: np.ndarray | None = getattr(self._local, "query_vector", None)
@@ -261,13 +249,13 @@ class Retriever:
             self._local.query_vector = vector
         return vector
 
-    def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[_Scored]:
+    def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[Scored]:
         results = self.store.query_dense(self._vector(query), min(n, len(self.rows)), filters.where(doc_ids))
         out = []
         for chunk_id, similarity in results:
             position = self._position.get(chunk_id)
             if position is not None:  # ignore vectors of chunks this snapshot does not know
-                out.append(_Scored(position, similarity))
+                out.append(Scored(position, similarity))
         return out
 
     # -- search ------------------------------------------------------------------------------------
@@ -280,14 +268,15 @@ class Retriever:
         mode: Mode = "hybrid",
         per_doc: int = 1,
         doc_ids: set[str] | None = None,
+        prefer_scenario: str | None = None,
     ) -> list[Hit]:
         """The best `k` documents for `query`, one passage each unless `per_doc` > 1.
 
-        Documents are ranked on passages of both languages (every document is
-        bilingual, so a Chinese question finds a document through its Chinese
-        half even when only English passages are wanted); the passage returned
-        is then taken in the filtered language, else in the query's language.
-        `doc_ids` restricts the search to those documents (e.g. a risk's evidence).
+        Documents are ranked on passages of both languages (every document is bilingual, so a Chinese
+        question finds a document through its Chinese half even when only English passages are wanted);
+        the passage returned is then taken in the filtered language, else in the query's language. `doc_ids`
+        restricts the search to those documents (e.g. a risk's evidence); `prefer_scenario` (the deal's)
+        ranks its documents higher, none left out.
         """
         query = query.strip()
         if not query:
@@ -298,26 +287,19 @@ class Retriever:
         filters = filters or SearchFilters()
         if not self.rows:
             return []
-        pool = max(50, k * 10)
-        ranking_filters = filters.model_copy(update={"language": None})
-        mask = self._mask(ranking_filters, doc_ids)
-        self._local.query_vector = None
-        sparse = self._sparse(query, mask, pool) if mode in ("hybrid", "bm25") else []
-        dense = self._dense(query, ranking_filters, pool, doc_ids) if mode in ("hybrid", "dense") else []
-        sparse_by = {s.index: s.score for s in sparse}
-        dense_by = {s.index: s.score for s in dense}
-
+        query_lang = detect_language(query)
+        ranked = self.rankings(query, filters, mode, doc_ids, max(50, k * 10))
+        sparse_by = {s.index: s.score for s in ranked.sparse}
+        dense_by = {s.index: s.score for s in ranked.dense}
         doc_scores: dict[str, float] = {}
-        if mode == "hybrid":
-            for weight, ranked in ((self.sparse_weight, sparse), (self.dense_weight, dense)):
-                for rank, doc_id in enumerate(self._doc_order(ranked)):
-                    doc_scores[doc_id] = doc_scores.get(doc_id, 0.0) + weight / (self.rrf_k + rank + 1)
+        if mode == "hybrid":  # ranked passages -> ranked documents: copilot/index/fusion.py
+            doc_scores = self.fused(ranked, self.fusion[query_slice(query_lang, filters.language)], prefer_scenario)
         else:
-            for s in sparse or dense:
+            for s in ranked.sparse or ranked.dense:
                 doc_scores.setdefault(self.rows[s.index].doc_id, s.score)
         ordered = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
 
-        wanted = filters.language or detect_language(query)
+        wanted = filters.language or query_lang
         strict = filters.language is not None
         # The documents returned: the first k that have a passage to show. Only their passages are scored
         # below (profiled: fetching stored vectors was the largest cost of a search).
@@ -348,15 +330,33 @@ class Retriever:
             self._rows_of([i for i, _ in picked])  # the hits' passages in one store call
         return [Hit.of(self._full(i), score, dense_by.get(i), sparse_by.get(i)) for i, score in picked]
 
-    def _doc_order(self, ranked: list[_Scored]) -> list[str]:
-        order: list[str] = []
-        seen: set[str] = set()
-        for s in ranked:
-            doc_id = self.rows[s.index].doc_id
-            if doc_id not in seen:
-                seen.add(doc_id)
-                order.append(doc_id)
-        return order
+    def rankings(self, query: str, filters: SearchFilters, mode: Mode, doc_ids: set[str] | None, pool: int) -> Rankings:
+        """Each ranker's candidates for `query` under `filters` (all but the language: see `search`); titles
+        only when the fusion weighs them."""
+        ranking_filters = filters.model_copy(update={"language": None})
+        mask = self._mask(ranking_filters, doc_ids)
+        self._local.query_vector = None
+        out = Rankings()
+        if mode in ("hybrid", "bm25"):
+            out.sparse = self._sparse(query, mask, pool)
+        if mode in ("hybrid", "dense"):
+            out.dense = self._dense(query, ranking_filters, pool, doc_ids)
+        if mode == "hybrid" and any(p.title > 0 for p in self.fusion.values()):
+            self._titles = self._titles or TitleIndex.of(self.rows, self._doc_chunks)
+            out.titles = self._titles.rank(self._query_tokens(query), mask, pool)
+        return out
+
+    def in_scenario(self, doc_ids: set[str], scenario: str | None) -> set[str]:
+        """Those of `doc_ids` that carry `scenario`."""
+        column = self._scenarios.get(scenario) if scenario else None
+        return set() if column is None else {d for d in doc_ids if column[self._doc_chunks[d][0]]}
+
+    def fused(self, ranked: Rankings, params: FusionParams, scenario: str | None = None) -> dict[str, float]:
+        """Documents scored by fusing `ranked` (copilot/index/fusion.py); `scenario`'s documents boosted."""
+        sparse = [self.rows[s.index].doc_id for s in ranked.sparse]
+        dense = [self.rows[s.index].doc_id for s in ranked.dense]
+        boosted = self.in_scenario({*sparse, *dense, *ranked.titles}, scenario) if params.scenario_boost else set()
+        return fuse(sparse, dense, ranked.titles, params, boosted)
 
     def _candidates(self, doc_id: str, lang: str, strict: bool) -> list[int]:
         """The document's passages in `lang`; in any language when none is and the language is not required."""
