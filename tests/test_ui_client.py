@@ -412,7 +412,6 @@ def test_a_reply_cut_off_mid_stream_is_stored_as_interrupted(
     from ui.chat import stream_reply
 
     monkeypatch.setattr(chat_turn, "REDRAW_INTERVAL_S", 0.0)  # redraw on every piece, so the reply can be cut mid-way
-    monkeypatch.setattr(chat_turn, "DRAW_OFFLINE_PIECES", True)  # offline pieces too (drawn whole otherwise)
     ctx = app[1]
     turn = stream_reply(ctx, "帮我列一下这个项目的主要风险", None, deal_fields(deal_for("traceability", "zh")), "")
     first = next(turn)

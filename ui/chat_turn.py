@@ -40,11 +40,6 @@ REDRAW_INTERVAL_S = 0.1
 """How often the reply being streamed is redrawn (at most). Every update makes Gradio post-process and
 send the whole conversation: redrawing per piece cost ~75% of the app's CPU under load (bench/load.py)."""
 
-DRAW_OFFLINE_PIECES = False
-"""Offline, a reply is finished before its first piece arrives (copilot.replies.stream_events): drawing its
-pieces would only send the conversation once more a turn (a third of the app's Gradio work under load);
-it is drawn once, whole. A model's reply is drawn as it is written."""
-
 
 def owner_of(request: gr.Request | None) -> str:
     """The logged-in user ("" without login): conversations are kept per user."""
@@ -159,7 +154,6 @@ def stream_reply(
         *_FORM_SKIP,
     )
     last_redraw = time.monotonic()
-    live = DRAW_OFFLINE_PIECES or ctx.copilot.mode == "llm"
     try:
         for event in ctx.copilot.chat(text, list(before.turns), deal):
             if event.kind in ("text", "replace") and event.text is not None:
@@ -168,7 +162,7 @@ def stream_reply(
                 if now - last_flush >= FLUSH_INTERVAL_S:
                     history.save_partial(reply_id, reply)
                     last_flush = now
-                if live and now - last_redraw >= REDRAW_INTERVAL_S:
+                if now - last_redraw >= REDRAW_INTERVAL_S:
                     last_redraw = now
                     yield view(), *(gr.skip(),) * 4, *_SKIP5
             elif event.kind == "route" and event.skill:
