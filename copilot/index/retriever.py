@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from copilot.index.dense import nearest, stacked
 from copilot.index.indexer import embedding_text
 from copilot.index.models import Hit, SearchFilters
 from copilot.index.retriever_cache import Snapshot, SnapshotCache, build_bm25, membership
@@ -80,6 +81,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._vectors: dict[str, np.ndarray] = {}
         self._all_vectors = False
+        self._matrix: np.ndarray | None = None  # every stored vector in row order, once loaded (see _dense)
         self._tokens: OrderedDict[str, list[str]] = OrderedDict()
         self._fetched: OrderedDict[str, ChunkRow] = OrderedDict()
         self._lean_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -93,6 +95,7 @@ class Retriever:
         self.lean = snapshot.lean
         self._vectors = {}
         self._all_vectors = False
+        self._matrix = None
         with self._lock:
             self._fetched = OrderedDict()
             self._lean_vectors = OrderedDict()
@@ -181,8 +184,10 @@ class Retriever:
         if self._all_vectors or len(self.rows) > PRELOAD_MAX_CHUNKS:
             return
         fetched = self.store.vectors([r.chunk_id for r in self.rows])
+        matrix = stacked(fetched, [r.chunk_id for r in self.rows])
         with self._lock:
             self._vectors.update(fetched)
+            self._matrix = matrix
             self._all_vectors = True
 
     def _cached(self, cache: OrderedDict[str, Any], positions: list[int]) -> tuple[dict[int, Any], list[int]]:
@@ -261,14 +266,15 @@ class Retriever:
             self._local.query_vector = vector
         return vector
 
-    def _dense(self, query: str, filters: SearchFilters, n: int, doc_ids: set[str] | None) -> list[_Scored]:
-        results = self.store.query_dense(self._vector(query), min(n, len(self.rows)), filters.where(doc_ids))
-        out = []
-        for chunk_id, similarity in results:
-            position = self._position.get(chunk_id)
-            if position is not None:  # ignore vectors of chunks this snapshot does not know
-                out.append(_Scored(position, similarity))
-        return out
+    def _dense(self, query: str, n: int, mask: np.ndarray, where: dict[str, Any] | None) -> list[_Scored]:
+        """The `n` passages nearest to the query among those `mask` (Chroma: `where`) allows."""
+        if not self.lean:
+            self.load_vectors()
+        vector = self._vector(query)
+        if self._matrix is not None:  # exact, in memory: ~0.1 ms where a Chroma query takes ~3-6 ms
+            return [_Scored(i, s) for i, s in nearest(self._matrix, mask, vector, n)]
+        results = self.store.query_dense(vector, min(n, len(self.rows)), where)
+        return [_Scored(self._position[c], s) for c, s in results if c in self._position]  # chunks it knows
 
     # -- search ------------------------------------------------------------------------------------
     def search(
@@ -303,7 +309,7 @@ class Retriever:
         mask = self._mask(ranking_filters, doc_ids)
         self._local.query_vector = None
         sparse = self._sparse(query, mask, pool) if mode in ("hybrid", "bm25") else []
-        dense = self._dense(query, ranking_filters, pool, doc_ids) if mode in ("hybrid", "dense") else []
+        dense = self._dense(query, pool, mask, ranking_filters.where(doc_ids)) if mode in ("hybrid", "dense") else []
         sparse_by = {s.index: s.score for s in sparse}
         dense_by = {s.index: s.score for s in dense}
 
@@ -349,14 +355,8 @@ class Retriever:
         return [Hit.of(self._full(i), score, dense_by.get(i), sparse_by.get(i)) for i, score in picked]
 
     def _doc_order(self, ranked: list[_Scored]) -> list[str]:
-        order: list[str] = []
-        seen: set[str] = set()
-        for s in ranked:
-            doc_id = self.rows[s.index].doc_id
-            if doc_id not in seen:
-                seen.add(doc_id)
-                order.append(doc_id)
-        return order
+        """The documents of `ranked` passages, each once, in rank order."""
+        return list(dict.fromkeys(self.rows[s.index].doc_id for s in ranked))
 
     def _candidates(self, doc_id: str, lang: str, strict: bool) -> list[int]:
         """The document's passages in `lang`; in any language when none is and the language is not required."""
