@@ -16,10 +16,12 @@ subprocess (its own peak memory), first with SRC, then with this checkout:
   beforehand) and the 148 gold queries searched 2 rounds, hybrid; peak RSS of the process;
 - langchain: the plain pipeline of bench/compare_retrieval.py on the same corpus and embedder.
 
-The embedder is a deterministic hashing embedder (bench-only, 512 dimensions, numpy): what is
-measured here is the index's upkeep and memory, which do not depend on the vectors' meaning, and
-on a 2-core machine shared with other jobs the real encoder would take hours for 100k chunks.
-Recall figures of this bench are therefore not the product's (see bench/compare_retrieval.py).
+The embedder is a deterministic hashing embedder (bench-only, 512 dimensions, numpy) by default:
+what is measured here is the index's upkeep and memory, which do not depend on the vectors' meaning,
+and on a 2-core machine shared with other jobs the real encoder can take hours for 100k chunks; its
+recall figures are not the product's. `--embedder use` runs the same steps with the product's own
+encoder on an index built by bench/compare_retrieval.py (same work-dir layout: corpus/, home/,
+langchain/): then recall, memory and latency are the product's, each query paying its embedding.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from chromadb.utils.embedding_functions import register_embedding_function  # no
 
 DIMS = 512
 ADDED = "zz-bench-added"
+EMBEDDER = os.environ.get("NEGO_BENCH_EMBEDDER", "hash")  # "hash" or "use": set by --embedder, passed to the steps
 
 
 @register_embedding_function
@@ -118,6 +121,8 @@ def _store(work: Path) -> Any:
         from copilot.index.store import _client as chroma_client  # type: ignore[attr-defined,no-redef]
 
     settings = _settings(work)
+    if EMBEDDER == "use":
+        return ChunkStore.open(settings)
     embedder: Any = HashEmbedder()
     return ChunkStore(chroma_client(settings), embedder, str(settings.index_dir / "chroma"), local=True)
 
@@ -174,6 +179,10 @@ def step_serve(work: Path, rounds: int) -> dict[str, Any]:
     from copilot.index.retriever import Retriever
     from evals.retrieval import default_dataset, load_gold, rank_docs
 
+    if EMBEDDER == "use":
+        from bench.compare_retrieval import _uncached_embeddings
+
+        _uncached_embeddings()
     started = time.perf_counter()
     retriever = Retriever(_store(work))
     open_s = time.perf_counter() - started
@@ -184,6 +193,12 @@ def step_serve(work: Path, rounds: int) -> dict[str, Any]:
 
 def _langchain_embeddings() -> Any:
     from langchain_core.embeddings import Embeddings as LcEmbeddings
+
+    if EMBEDDER == "use":
+        from bench.compare_retrieval import _uncached_embeddings, langchain_embeddings
+
+        _uncached_embeddings()
+        return langchain_embeddings()
 
     class Hash(LcEmbeddings):
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -256,6 +271,7 @@ def _child(step: str, work: Path, rounds: int, code: Path | None) -> dict[str, A
     env.update(HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false")
     if code is not None:
         env["NEGO_BENCH_CODE"] = str(code)
+    env["NEGO_BENCH_EMBEDDER"] = EMBEDDER
     command = [sys.executable, __file__, "--step", step, "--work", str(work), "--rounds", str(rounds)]
     label = f"{step} ({code or 'this checkout'})"
     print(f"... {label}", file=sys.stderr, flush=True)
@@ -319,7 +335,7 @@ def markdown(report: dict[str, Any]) -> str:
         ("peak memory serving MB", "serve_peak_mb"),
         ("query p50 ms", "p50_ms"),
         ("query p95 ms", "p95_ms"),
-        ("recall@5 (hash embedder)", "recall@5"),
+        (f"recall@5 ({'the product encoder' if EMBEDDER == 'use' else 'hash embedder'})", "recall@5"),
     ]
     rows = [(name, _figure(base, key), _figure(new, key), key) for name, key in names]
     keys = [key for _, _, _, key in rows]
@@ -343,6 +359,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def main() -> int:
+    global EMBEDDER
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument(
@@ -351,8 +368,10 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--embedder", choices=("hash", "use"), default=EMBEDDER, help="see the module docstring")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    EMBEDDER = args.embedder
     if args.step:
         print(json.dumps(STEPS[args.step](args.work, args.rounds)))
         return 0

@@ -58,7 +58,8 @@ def half(query_id: str) -> str:
 class Candidates:
     """One gold query's rankings, as document ids (passages' documents, repeats kept)."""
 
-    def __init__(self, query: Any, retriever: Any, corpus: str) -> None:
+    def __init__(self, query: Any, retriever: Any, corpus: str, scenarios: dict[str, list[str]]) -> None:
+        """`scenarios`: each document's scenarios."""
         self.corpus = corpus
         filters = SearchFilters(language=query.target_lang) if query.target_lang else SearchFilters()
         ranked = retriever.rankings(query.query, filters, "hybrid", None, POOL)
@@ -67,7 +68,8 @@ class Candidates:
         self.dense = [retriever.rows[s.index].doc_id for s in ranked.dense]
         self.titles = list(ranked.titles)
         self.slice = query_slice(detect_language(query.query), query.target_lang)
-        self.boosted = retriever.in_scenario({*self.sparse, *self.dense, *self.titles}, query.scenario)
+        everything = {*self.sparse, *self.dense, *self.titles}
+        self.boosted = {d for d in everything if query.scenario and query.scenario in scenarios[d]}
 
     def ranked(self, params: FusionParams, deal: bool) -> list[str]:
         scores = fuse(self.sparse, self.dense, self.titles, params, self.boosted if deal else set())
@@ -254,13 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         store = ChunkStore.open(Settings(home=work / "home", corpus_dir=work / "corpus"))
         retriever = Retriever(store, fusion=dict.fromkeys(SLICES, replace(BASELINE, title=1.0)))  # titles ranked too
         name = f"{work.name} ({len(retriever)} passages)"
-        cands += [Candidates(q, retriever, name) for q in gold]
+        scenarios = {r.doc_id: r.scenarios for r in retriever.rows}  # lean rows keep them too
+        cands += [Candidates(q, retriever, name, scenarios) for q in gold]
     halves = {h: sum(1 for q in gold if half(q.id) == h) for h in ("tune", "test")}
     saved = json.loads(args.apply.read_text(encoding="utf-8")) if args.apply else None
     steps, choice = (applied(cands, saved["steps"]), saved["choice"]) if saved is not None else tune(cands)
     print(f"{len(gold)} gold queries: {halves['tune']} tune, {halves['test']} test")
     print(table(steps))
-    print(f"inner cross-validation on the tune half: {choice['inner_cv_recall@5']}; chosen: {choice['chosen']}")
+    print(f"inner cross-validation on the tune half: {choice['inner_cv_recall@5']}; highest: {choice['chosen']}")
     final = [s for s in steps if s["step"].startswith(choice["chosen"])][-1]
     for name, params in final["params"].items():
         print(f"    {name!r}: {params},")

@@ -29,6 +29,7 @@ from copilot.deal import Deal
 from copilot.inputs import PreparedText, fit_deal, input_name, prepare_text
 from copilot.knowledge import KnowledgeBase
 from copilot.reading.build import read_deal
+from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.reading.model import DealReading
 from copilot.reading.relevance import Relevance, Scored, candidates
 from copilot.replies import ChatEvent, stream_events
@@ -83,6 +84,7 @@ class Copilot:
         self.notices = list(notices)
         self.vendor = vendor
         self._readings: dict[str, DealReading] = {}
+        self._matchers: dict[tuple[str, str], tuple[KnowledgeBase, LineMatcher]] = {}
 
     @classmethod
     def open(cls, settings: Settings, kb: KnowledgeBase | None = None) -> Copilot:
@@ -119,6 +121,17 @@ class Copilot:
             while len(self._readings) > READINGS_KEPT:
                 self._readings.pop(next(iter(self._readings)))
         return found
+
+    def line_matcher(self, chain_type: str, lang: str) -> LineMatcher:
+        """The corpus lines that are claims about another chain type than `chain_type` (copilot.reading.chains),
+        matched in `lang`: built once per chain type and language for the knowledge base in use."""
+        kb = self.kb
+        found = self._matchers.get((chain_type, lang))
+        if found is None or found[0] is not kb:
+            lines = contradicting_lines(kb.glossary, kb.playbooks.values(), chain_type, lang)
+            found = (kb, LineMatcher(lines))
+            self._matchers[(chain_type, lang)] = found
+        return found[1]
 
     @property
     def mode(self) -> Literal["offline", "llm"]:
@@ -222,7 +235,7 @@ class Copilot:
             "",
             lambda g: fit_offline(self.kb, g, deal),
             lambda r: render_fit(r, deal, []),
-            task_input=decision_text(self.kb, deal) if self.model is not None else "",
+            task_input=decision_text,
             input_notices=notices,
         )
 
@@ -276,8 +289,10 @@ class Copilot:
             str(horizon_months or ""),
             lambda g: brief_offline(self.kb, g, deal, deal.lang, horizon_months, reading, self.vendor),
             lambda r: render_brief(with_part_texts(r, deal), self.kb),
-            task_input=f"horizon_months: {horizon_months or 'the deal timeline, else 12'}"  # and the fit's decision
-            + (f"\nfit decision:\n{decision_text(self.kb, deal)}" if self.model is not None else ""),
+            task_input=lambda r: (
+                f"horizon_months: {horizon_months or 'the deal timeline, else 12'}"
+                + f"\nfit decision:\n{decision_text(r.fit)}"
+            ),  # the decision of the brief's own fit
             input_notices=notices,
         )
         return with_health(with_part_texts(brief, deal), self.kb, deal, lambda r: render_brief(r, self.kb))

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from copilot.deal import Deal
 from copilot.grounding import Grounding
 from copilot.knowledge import KnowledgeBase
-from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.reading.relevance import Relevance, order_brief
 from copilot.replies import PREVIEW
 from copilot.results import BriefResult, ExplainResult, Notice, SkillResult, Usage
@@ -37,17 +36,18 @@ def run_skill(
     input_text: str,
     compose: Callable[[Grounding], R],
     render: Callable[[R], str],
-    task_input: str = "",
+    task_input: str | Callable[[R], str] = "",
     input_notices: Sequence[Notice] = (),
 ) -> R:
     """The offline result; in LLM mode the model's, grounded in the same passages, or the offline one.
 
-    `input_notices` (what was done to the user's text) are added to the result, whichever it is.
+    `input_notices` (what was done to the user's text) are added to the result, whichever it is. `task_input`
+    may be a function of the offline result as composed (e.g. the fit's decision, decided once by the code).
     """
     started = time.perf_counter()
     vendor_text = copilot.vendor.text() if copilot.vendor else ""
     grounding = Grounding(copilot.kb, lang, "\n".join([input_text, deal.text() if deal else "", vendor_text]))
-    offline = compose(grounding)
+    composed = offline = compose(grounding)
     if deal is not None:  # industry wording adapted; no claim about another chain type
         offline = adapt(copilot, offline, deal, lang)
     notices = [*copilot.notices, *input_notices]
@@ -61,11 +61,13 @@ def run_skill(
     from copilot.llm.runner import run_llm_skill
     from copilot.prompts import deal_yaml
 
+    task = task_input(composed) if callable(task_input) else task_input
+
     result = run_llm_skill(
         copilot.model,
         skill=skill,
         lang=lang,
-        variables={"deal": deal_yaml(deal) if deal else "", "task_input": task_input},
+        variables={"deal": deal_yaml(deal) if deal else "", "task_input": task},
         result_cls=type(offline),
         grounding=grounding,
         offline_result=offline,
@@ -83,8 +85,7 @@ def run_skill(
 def adapt(copilot: Copilot, result: R, deal: Deal, lang: str) -> R:
     """`result` in the deal's industry's words, without sentences claiming another chain type's properties."""
     reading = copilot.read(deal)
-    lines = contradicting_lines(copilot.kb.glossary, copilot.kb.playbooks.values(), reading.chain_type, lang)
-    result = reading.adapter(lang, LineMatcher(lines)).model(result)
+    result = reading.adapter(lang, copilot.line_matcher(reading.chain_type, lang)).model(result)
     if isinstance(result, BriefResult):  # questions, demo steps, talking points: the deal's first
         relevance = Relevance(reading, copilot.kb.industries, {r.key: r for r in copilot.kb.regimes})
         ordered = order_brief(result, relevance)

@@ -20,6 +20,8 @@ from copilot.text.chunking import split_sentences
 MIN_MATCH_CHARS = 10
 """A corpus sentence this long (without spaces and punctuation) found in an output sentence makes it a copy."""
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+SEEN_MAX = 20_000
+"""Sentences a LineMatcher remembers the answer for (it is kept per chain type and language while serving)."""
 
 
 def applies(applies_to: Sequence[AppliesTo] | None, chain_type: str) -> bool:
@@ -55,17 +57,31 @@ def contradicting_lines(
 
 
 class LineMatcher:
-    """Finds output sentences copied from given corpus lines."""
+    """Finds output sentences copied from given corpus lines.
+
+    A sentence is a copy when one of the lines' pieces is in it or it is in one of them: both tests are one
+    scan each (a pattern of every piece; the pieces joined by a separator no normalised sentence holds),
+    and a sentence's answer is remembered (a result repeats its parts' sentences in its rendered text).
+    """
 
     def __init__(self, lines: Iterable[str]) -> None:
         pieces = {_norm(s) for line in lines for s in split_sentences(line)}
         self.pieces = sorted(p for p in pieces if len(p) >= MIN_MATCH_CHARS)
+        self._any_piece = re.compile("|".join(map(re.escape, self.pieces))) if self.pieces else None
+        self._joined = "\n".join(self.pieces)  # "\n" is noise: never in a normalised sentence
+        self._seen: dict[str, bool] = {}
 
     def copied(self, sentence: str) -> bool:
         norm = _norm(sentence)
-        if len(norm) < MIN_MATCH_CHARS:
+        if len(norm) < MIN_MATCH_CHARS or self._any_piece is None:
             return False
-        return any(p in norm or norm in p for p in self.pieces)
+        found = self._seen.get(norm)
+        if found is None:
+            found = norm in self._joined or self._any_piece.search(norm) is not None
+            if len(self._seen) >= SEEN_MAX:
+                self._seen.clear()
+            self._seen[norm] = found
+        return found
 
     def count(self, text: str) -> list[str]:
         """The sentences of `text` copied from the lines."""

@@ -148,6 +148,8 @@ class Adapter:
         self.mapping.update({k: v for k, v in singulars.items() if k not in self.mapping})
         self.swap_re = _pattern(list(self.mapping), lang)
         self.drop_re = _pattern(list(drop), lang)
+        self.dropping = self.drop_re is not None or bool(lines and lines.pieces)
+        self._lines_seen: dict[str, str | None] = {}
 
     @property
     def active(self) -> bool:
@@ -187,24 +189,32 @@ class Adapter:
         return "".join(part if i % 2 else self.swap_re.sub(self._swap, part) for i, part in enumerate(parts))
 
     def text(self, text: str) -> str:
-        if self.swap_re is not None:
-            text = self._swap_sentences(text)
-        if self.drop_re is None and not (self.lines and self.lines.pieces):
+        """`text` adapted line by line (each line's result remembered: a result's rendered text repeats the
+        lines of its fields, and a brief the texts of its parts)."""
+        if self.swap_re is None and not self.dropping:
             return text
-        kept_lines = []
-        for line in text.split("\n"):
-            sentences = split_sentences(line)
-            if not any(self._dropped(s) for s in sentences):
-                kept_lines.append(line)
-                continue
-            kept = [s for s in sentences if not self._dropped(s)]
-            if kept:
-                prefix = re.match(r"\s*(?:[-*>]|\d+\.)\s+", line)
-                joined = ("" if self.lang == "zh" else " ").join(kept)
-                kept_lines.append(
-                    (prefix.group(0) if prefix and not joined.startswith(prefix.group(0).strip()) else "") + joined
-                )
-        return "\n".join(kept_lines)
+        kept = (self._line(line) for line in text.split("\n"))
+        return "\n".join(line for line in kept if line is not None)
+
+    def _line(self, line: str) -> str | None:
+        """One line adapted; None: every sentence of it is left out."""
+        if line in self._lines_seen:
+            return self._lines_seen[line]
+        swapped = self._swap_sentences(line) if self.swap_re is not None else line
+        adapted: str | None = swapped
+        if self.dropping:
+            sentences = split_sentences(swapped)
+            if any(self._dropped(s) for s in sentences):
+                kept = [s for s in sentences if not self._dropped(s)]
+                adapted = None
+                if kept:
+                    prefix = re.match(r"\s*(?:[-*>]|\d+\.)\s+", swapped)
+                    joined = ("" if self.lang == "zh" else " ").join(kept)
+                    adapted = (
+                        prefix.group(0) if prefix and not joined.startswith(prefix.group(0).strip()) else ""
+                    ) + joined
+        self._lines_seen[line] = adapted
+        return adapted
 
     def value(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -307,13 +307,13 @@ def render_fit(result: FitResult, deal: Deal, confirm: list[str]) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def decision_text(kb: KnowledgeBase, deal: Deal) -> str:
-    """The decision a model narrates (its task input): verdict, architecture, each answer with its evidence."""
-    questions = answer_questions(kb, deal, Wording("fit", deal.lang))
-    answers = answers_of(questions)
-    verdict = decide(answers)
-    lines = [f"verdict: {verdict} (decided; do not change it)", f"architecture: {architecture_for(answers, verdict)}"]
-    lines += [f"- {q.key}: {q.answer}" + (f" — {q.evidence}" if q.evidence else "") for q in questions]
+def decision_text(fit: FitResult) -> str:
+    """The decision a model narrates (its task input): verdict, architecture, each answer with its evidence.
+
+    Taken from the offline result as composed (the code's decision), so the questions are answered once a call.
+    """
+    lines = [f"verdict: {fit.verdict} (decided; do not change it)", f"architecture: {fit.architecture}"]
+    lines += [f"- {q.key}: {q.answer}" + (f" — {q.evidence}" if q.evidence else "") for q in fit.questions]
     return "\n".join(lines)
 
 
