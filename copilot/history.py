@@ -221,6 +221,29 @@ class History:
             ).fetchall()
         return [self._conversation(row, int(row["n"])) for row in rows]
 
+    def titles(self, owner: str = "", limit: int = 200) -> list[tuple[str, str, str]]:
+        """(id, title, updated_at) of the owner's conversations, most recently updated first: the list of
+        `list_conversations` without reading each one's deal and message count (the app refreshes it every turn)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, title, updated_at FROM conversations WHERE owner = ? "
+                "ORDER BY updated_at DESC, rowid DESC LIMIT ?",
+                (owner, limit),
+            ).fetchall()
+        return [(str(r["id"]), str(r["title"]), str(r["updated_at"])) for r in rows]
+
+    def version(self, conversation_id: str, owner: str = "") -> tuple[int, int, str]:
+        """What changes whenever a message of the conversation is added or updated: (messages, last id, last
+        update). One query, to tell whether a copy of the messages kept elsewhere is still what is stored."""
+        with self._read() as conn:
+            self._owned(conn, conversation_id, owner)
+            row = conn.execute(
+                "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(MAX(updated_at), '') FROM messages "
+                "WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()
+        return int(row[0]), int(row[1]), str(row[2])
+
     def get(self, conversation_id: str, owner: str = "") -> ConversationDetail:
         """A conversation with its messages in order (this is also how a conversation is resumed)."""
         with self._read() as conn:

@@ -417,7 +417,7 @@ def test_a_reply_cut_off_mid_stream_is_stored_as_interrupted(
     first = next(turn)
     shown = [next(turn) for _ in range(3)]  # three pieces of the reply have arrived
     turn.close()  # what Gradio does when the client disconnects or the event is cancelled
-    conversation = first[2].value  # the conversation dropdown, pointing at the new conversation
+    conversation = first[2]["value"]  # the conversation dropdown (an update), pointing at the new conversation
     partial = text_of(shown[-1][0][-1])
     stored = ctx.history.get(conversation).messages
     assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "interrupted")]

@@ -19,6 +19,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from ui.auth import checker
+from ui.blocks import AppBlocks
 from ui.brief import build_brief_tab
 from ui.chat import CITATION_LINKS, build_chat_tab
 from ui.context import AppContext
@@ -52,7 +53,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
     labels = Labels(ctx.settings.language)
     t = labels.t
     demo: gr.Blocks
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    with AppBlocks(title=TITLE, analytics_enabled=False) as demo:
         with gr.Row(elem_id="app-header", equal_height=True):
             labels.reg(gr.Markdown(t("app.title"), elem_id="app-title"), value="app.title")
             badge = labels.reg(gr.Markdown(ctx.mode_badge(labels.lang), elem_id="mode-badge"), value=ctx.mode_badge)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import gradio as gr
 
 from copilot.history import HistoryError, Rating
 from copilot.text.lang import detect_language
-from ui.chat_turn import _dropdown, owner_of, render_messages, stream_reply
+from ui.chat_turn import _dropdown, owner_of, stream_reply
+from ui.chat_view import ChatViews, render_messages
 from ui.context import AppContext
 from ui.deal_form import DealForm, deal_form, form_values, values_from_deal
 from ui.health_panel import add_health_panel
@@ -201,6 +202,8 @@ def build_chat_tab(ctx: AppContext, labels: Labels, ui_lang: gr.Radio) -> ChatTa
             labels.reg(deal_box, label="chat.deal")
 
     deal_inputs = form.components()
+    # Each conversation as shown, kept between turns, in the Chatbot's own message objects (built once each).
+    views = ChatViews(ctx.history, shape=lambda messages: list(chatbot.postprocess(cast(Any, messages)).root))
 
     def chat(
         message: str,
@@ -235,7 +238,7 @@ def build_chat_tab(ctx: AppContext, labels: Labels, ui_lang: gr.Radio) -> ChatTa
             stage,
             constraints,
         )
-        yield from stream_reply(ctx, message, conversation_id, values, owner_of(request))
+        yield from stream_reply(ctx, message, conversation_id, values, owner_of(request), views)
 
     chat_outputs = [
         chatbot,

@@ -18,17 +18,18 @@ from typing import Any
 import gradio as gr
 
 from copilot.chat import skill_label
-from copilot.core import EMPTY_MESSAGE, ChatTurn
+from copilot.core import EMPTY_MESSAGE
 from copilot.deal import Deal, DealError
-from copilot.history import ConversationDetail, HistoryError, Message
+from copilot.history import HistoryError, Message
 from copilot.inputs import prepare_text
 from copilot.long_input import message_notice
 from copilot.results import Citation, Notice
 from copilot.text.lang import detect_language
+from ui.chat_view import ChatViews, reply_messages
 from ui.context import AppContext
 from ui.deal_form import FIELDS, read_form, values_from_deal
 from ui.labels import ui_text
-from ui.render import citation_message, linked_markers, notices_md, safe_md, unique_citations, without_sources
+from ui.render import notices_md, safe_md
 
 log = logging.getLogger("ui.chat")
 
@@ -45,47 +46,13 @@ def owner_of(request: gr.Request | None) -> str:
     return str(getattr(request, "username", None) or "")
 
 
-def _reply_messages(message: Message, lang: str) -> list[dict[str, Any]]:
-    """A reply and its citations: once each (one per document), numbered, the [n] in the text linked to them."""
-    citations = unique_citations(message.citations)
-    text = linked_markers(safe_md(without_sources(message.content)), len(citations))
-    if message.status in ("partial", "interrupted"):  # told in the conversation's language
-        text += "\n\n> " + ui_text(lang, f"chat.status_{message.status}")
-    out = [{"role": "assistant", "content": text or "…"}]
-    out += [citation_message(n, c, lang) for n, c in enumerate(citations, 1)]
-    return out
-
-
-def render_messages(messages: list[Message]) -> tuple[list[dict[str, Any]], list[int | None]]:
-    """Chatbot messages for stored messages, and for each the id of the reply it belongs to (for feedback)."""
-    shown: list[dict[str, Any]] = []
-    ids: list[int | None] = []
-    lang = "zh"
-    for message in messages:
-        if message.role == "user":
-            lang = detect_language(message.content, default=lang)
-            shown.append({"role": "user", "content": safe_md(message.content)})
-            ids.append(None)
-        else:
-            parts = _reply_messages(message, lang)
-            shown += parts
-            ids += [message.id] * len(parts)
-    return shown, ids
-
-
 def conversation_choices(ctx: AppContext, owner: str) -> list[tuple[str, str]]:
-    return [(f"{c.title} · {c.updated_at[:16].replace('T', ' ')}", c.id) for c in ctx.history.list_conversations(owner)]
+    return [(f"{title} · {updated[:16].replace('T', ' ')}", cid) for cid, title, updated in ctx.history.titles(owner)]
 
 
 def _dropdown(ctx: AppContext, owner: str, value: str | None) -> Any:
-    return gr.Dropdown(choices=conversation_choices(ctx, owner), value=value or None)
-
-
-def _history_turns(detail: ConversationDetail) -> list[ChatTurn]:
-    """What the copilot is told of earlier turns: the user's messages and the replies that finished."""
-    return [
-        ChatTurn(role=m.role, content=m.content) for m in detail.messages if m.role == "user" or m.status == "complete"
-    ]
+    """The conversation list as an update (not a new component: Gradio builds that from the update anyway)."""
+    return gr.update(choices=conversation_choices(ctx, owner), value=value or None)
 
 
 Outputs = tuple[Any, ...]
@@ -103,12 +70,17 @@ def _extras(
     if skill is None:
         return gr.skip(), gr.skip(), gr.skip()
     line = ui_text(lang, "chat.answered_by", skill=skill_label(skill, lang))
-    button = gr.Button(value=f"→ {next_label}", visible=True) if next_label else gr.Button(visible=False)
+    button = gr.update(value=f"→ {next_label}", visible=True) if next_label else gr.update(visible=False)
     return line, button, next_prompt or ""
 
 
 def stream_reply(
-    ctx: AppContext, message: str, conversation_id: str | None, deal_values: dict[str, Any], owner: str
+    ctx: AppContext,
+    message: str,
+    conversation_id: str | None,
+    deal_values: dict[str, Any],
+    owner: str,
+    views: ChatViews | None = None,
 ) -> Iterator[Outputs]:
     """One chat turn: yields the chat tab's outputs (see `Outputs`) as the reply streams.
 
@@ -116,7 +88,11 @@ def stream_reply(
     is refused with a message and nothing is stored; otherwise what is stored and answered is the prepared
     text. A cut is told in the user's language, with what was kept and why, and the rest is offered as a
     knowledge-base note or meeting notes.
+
+    `views` keeps each conversation as shown between turns (ui/chat_view.py), so a turn neither reads
+    nor re-renders the earlier messages; without it the conversation is read from the history.
     """
+    views = views or ChatViews(ctx.history, size=0)
     prepared = prepare_text(message or "", ctx.settings)
     if prepared.empty:
         yield gr.skip(), gr.skip(), gr.skip(), "⚠ " + EMPTY_MESSAGE, gr.skip(), *_SKIP5
@@ -136,27 +112,23 @@ def stream_reply(
     deal = reading.deal
     notices += reading.notices
     rest = "\n\n".join(r for r in (long.rest, reading.rest) if r)
-    long_row = gr.Row(visible=bool(rest))
+    long_row = gr.update(visible=bool(rest))
     deal_data = deal.model_dump(mode="json", exclude_none=True)
     history = ctx.history
     try:
         if conversation_id:
             history.set_deal(conversation_id, deal_data, owner)
-            detail = history.get(conversation_id, owner)
+            before = views.get(conversation_id, owner)
         else:
-            conversation = history.create(text, owner, deal_data)
-            conversation_id = conversation.id
-            detail = history.get(conversation_id, owner)
-        history.add_user_message(conversation_id, text, owner)
+            conversation_id = history.create(text, owner, deal_data).id
+            before = views.empty(owner)
+        user_id = history.add_user_message(conversation_id, text, owner)
         reply_id = history.start_reply(conversation_id, owner)
     except HistoryError as exc:
         yield gr.skip(), gr.skip(), gr.skip(), "⚠ " + safe_md(str(exc)), gr.skip(), *_SKIP5
         return
 
-    shown, ids = render_messages(detail.messages)
-    shown.append({"role": "user", "content": safe_md(text)})
-    ids.append(None)
-    dropdown = _dropdown(ctx, owner, conversation_id)
+    asked = views.shape([{"role": "user", "content": safe_md(text)}])
     reply = ""
     citations: list[Citation] = []
     skill: str | None = None
@@ -165,17 +137,17 @@ def stream_reply(
     picked: Deal | None = None
     last_flush = time.monotonic()
 
-    def view(extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        return [*shown, {"role": "assistant", "content": safe_md(reply) or "…"}, *(extra or [])]
+    def view() -> list[Any]:
+        return [*before.shown, *asked, *views.shape([{"role": "assistant", "content": safe_md(reply) or "…"}])]
 
     yield (
         view(),
         "",
-        dropdown,
+        gr.skip() if before.version[0] else _dropdown(ctx, owner, conversation_id),  # a new one appears at once
         notices_md(notices),
-        [*ids, reply_id],
+        [*before.ids, None, reply_id],
         "",
-        gr.Button(visible=False),
+        gr.update(visible=False),
         "",
         rest,
         long_row,
@@ -183,7 +155,7 @@ def stream_reply(
     )
     last_redraw = time.monotonic()
     try:
-        for event in ctx.copilot.chat(text, _history_turns(detail), deal):
+        for event in ctx.copilot.chat(text, list(before.turns), deal):
             if event.kind in ("text", "replace") and event.text is not None:
                 reply = event.text if event.kind == "replace" else reply + event.text  # replace: the checked answer
                 now = time.monotonic()
@@ -227,14 +199,20 @@ def stream_reply(
         notices=notices,
         created_at="",
     )
-    parts = _reply_messages(stored, lang)
+    parts = views.shape(reply_messages(stored, lang))
+    part_ids = [reply_id] * len(parts)
+    if finished:
+        asked_stored = Message(
+            id=user_id, conversation_id=conversation_id, role="user", content=text, status="complete", created_at=""
+        )
+        views.after_turn(conversation_id, before, [asked_stored, stored], [*asked, *parts], [None, *part_ids])
     summary = notes + ([notices_md(notices)] if notices else [])
     yield (
-        [*shown, *parts],
+        [*before.shown, *asked, *parts],
         gr.skip(),
         _dropdown(ctx, owner, conversation_id),
         "\n".join(summary),
-        [*ids, *[reply_id] * len(parts)],
+        [*before.ids, None, *part_ids],
         *_extras(skill, lang, *offer),
         gr.skip(),
         gr.skip(),
