@@ -480,6 +480,7 @@ def latency_figures(latencies: list[float]) -> dict[str, float]:
     return {
         "p50_s": round(percentile(latencies, 50), 3),
         "p95_s": round(percentile(latencies, 95), 3),
+        "p99_s": round(percentile(latencies, 99), 3),
         "max_s": round(max(latencies, default=0.0), 3),
     }
 
@@ -556,10 +557,10 @@ def markdown(figures: dict[str, Any]) -> str:
         f"Chat load: {figures['sessions']} sessions × {figures['duration_s']:g} s, offline, "
         f"think time {figures['think_s']:g} s, timeout {figures['timeout_s']:g} s",
         "",
-        "| sessions | requests | errors | requests/s | p50 | p95 | max | app peak memory | driver peak memory |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| sessions | requests | errors | requests/s | p50 | p95 | p99 | max | app peak memory | driver peak memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         f"| {figures['sessions']} | {figures['requests']} | {figures['errors']} | {figures['requests_per_s']:.2f} "
-        f"| {lat['p50_s']:.2f} s | {lat['p95_s']:.2f} s | {lat['max_s']:.2f} s "
+        f"| {lat['p50_s']:.2f} s | {lat['p95_s']:.2f} s | {lat['p99_s']:.2f} s | {lat['max_s']:.2f} s "
         f"| {mb(mem['app_peak_bytes'])} | {mb(mem['driver_peak_bytes'])} |",
         "",
         "| skill | requests | errors | p50 | p95 | max |",
