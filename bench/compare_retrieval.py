@@ -6,6 +6,8 @@
 Methods, on the same corpus and the same 148 gold queries (evals/datasets/retrieval.jsonl):
 
 - hybrid: this project's Retriever (BM25 over jieba/English words + USE vectors, RRF).
+- hybrid+deal: the same, searched as a skill does for a deal of the gold query's scenario (that
+  scenario's documents preferred, none left out: copilot/index/fusion.py).
 - bm25, dense: the same index and Retriever in its single-method modes (as `nego eval retrieval`).
 - langchain: what a developer writes first: RecursiveCharacterTextSplitter over each document's
   text, `Chroma.from_documents` with a langchain Embeddings wrapping the SAME USE embedder, then
@@ -42,8 +44,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-METHODS = ("hybrid", "bm25", "dense", "langchain")
-OUR_MODES = ("hybrid", "bm25", "dense")
+METHODS = ("hybrid", "hybrid+deal", "bm25", "dense", "langchain")
+OUR_MODES = ("hybrid", "hybrid+deal", "bm25", "dense")
 SLICES = ("zh", "en", "cross", "all")
 LANGCHAIN_CHUNK_CHARS = 1000  # langchain's tutorial values
 LANGCHAIN_OVERLAP_CHARS = 200
@@ -175,8 +177,10 @@ def step_ours_query(work: Path, size: str, mode: str, rounds: int) -> dict[str, 
     open_s = time.perf_counter() - started
     gold = load_gold(default_dataset())
 
+    deal = mode == "hybrid+deal"
+
     def rank(query: Any) -> list[str]:
-        return rank_docs(retriever, query, mode, k=RANK_DEPTH)  # type: ignore[arg-type]
+        return rank_docs(retriever, query, "hybrid" if deal else mode, k=RANK_DEPTH, deal=deal)  # type: ignore[arg-type]
 
     result = measure(gold, rank, rounds)
     return {"open_s": round(open_s, 2), **result, "query_peak_mb": round(_peak_mb())}
@@ -387,7 +391,7 @@ def markdown(report: dict[str, Any]) -> str:
             r = entry["ratios"][name]
             show = name != "hybrid"
             index = _cell(m["index_s"], r["index_s"], name == "langchain", ".1f")
-            if name in ("bm25", "dense"):
+            if name in ("hybrid+deal", "bm25", "dense"):
                 index += " (shared)"
             opened = f"{m['first_open_s']:.2f} / {m['open_s']:.2f}" if "first_open_s" in m else f"{m['open_s']:.2f}"
             peak = f"{m['index_peak_mb']} / {_cell(m['query_peak_mb'], r['query_peak_mb'], show, 'd')}"
@@ -402,7 +406,8 @@ def markdown(report: dict[str, Any]) -> str:
     notes = [
         "",
         "(N.NNx) = this method's figure / hybrid's on the same corpus.",
-        "bm25 and dense are the hybrid index's single-method modes: one index build, one index time for the three.",
+        "hybrid+deal, bm25 and dense search the hybrid index (with the gold query's scenario as the deal's, or in a "
+        "single-method mode): one index build, one index time for the four.",
         "open s: ours first open after indexing (reads every chunk, builds BM25, saves the snapshot cache) / a later "
         "open (the cached snapshot); langchain's Chroma opens lazily: its first query (warm-up) loads the index.",
     ]

@@ -88,9 +88,11 @@ def load_gold(path: Path) -> list[GoldQuery]:
     return queries
 
 
-def rank_docs(retriever: Retriever, query: GoldQuery, mode: Mode, k: int = 10) -> list[str]:
+def rank_docs(retriever: Retriever, query: GoldQuery, mode: Mode, k: int = 10, deal: bool = False) -> list[str]:
+    """`deal`: search as a skill does for a deal of the query's scenario (its documents preferred)."""
     filters = SearchFilters(language=query.target_lang) if query.target_lang else None
-    hits = retriever.search(query.query, k=k, filters=filters, mode=mode)
+    scenario = query.scenario if deal else None
+    hits = retriever.search(query.query, k=k, filters=filters, mode=mode, prefer_scenario=scenario)
     ranked: list[str] = []
     for hit in hits:
         if hit.doc_id not in ranked:

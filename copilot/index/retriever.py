@@ -1,42 +1,36 @@
 """Hybrid retrieval: BM25 over jieba/English tokens fused with dense vectors.
 
-Sparse and dense candidates are fused with reciprocal rank fusion; metadata
-filters apply to both; chunks of one document are collapsed (by default one
-hit per document, preferring a passage in the query's language), so a
-Chinese/English pair of the same paragraph never fills two result slots.
+Sparse and dense candidates are fused with reciprocal rank fusion (copilot/index/fusion.py); metadata
+filters apply to both; chunks of one document are collapsed (by default one hit per document, preferring
+a passage in the query's language), so a Chinese/English pair of a paragraph never fills two result slots.
 
-Memory: up to LEAN_MIN_CHUNKS passages every row (text, tokens, titles) is held
-in memory. A larger index keeps only lean rows (ids, language, type, scenarios,
-regions) and BM25 memory-mapped from the snapshot cache; a passage's text,
-titles, sources and tokens are fetched from the store when a hit or a
-best-passage look-up needs them (one Chroma call per search or per document,
-kept in a bounded cache), as are stored vectors (see PRELOAD_MAX_CHUNKS).
+Memory: up to LEAN_MIN_CHUNKS passages every row (text, tokens, titles) is held in memory. A larger index
+keeps only lean rows (ids, language, type, scenarios, regions, titles) and BM25 memory-mapped from the
+snapshot cache; a passage's text, sources and tokens are fetched from the store when a hit or a best-passage
+look-up needs them (one Chroma call per search or per document, kept in a bounded cache), as are stored
+vectors (see PRELOAD_MAX_CHUNKS).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 
 from copilot.index.dense import nearest, stacked
+from copilot.index.fusion import PARAMS, FusionParams, Rankings, Scored, Slice, fuse, query_slice
 from copilot.index.indexer import embedding_text
 from copilot.index.models import Hit, SearchFilters
 from copilot.index.retriever_cache import Snapshot, SnapshotCache, build_bm25, membership
 from copilot.index.store import ChunkRow, ChunkStore
+from copilot.index.titles import TitleIndex
 from copilot.text.lang import detect_language
 from copilot.text.segment import tokenize
 
 Mode = Literal["hybrid", "bm25", "dense"]
-# Fusion parameters, chosen on evals/datasets/retrieval.jsonl (see README "Retrieval"): BM25 over jieba
-# words is the stronger ranker on this corpus, dense vectors a lighter second opinion that carries
-# paraphrases and cross-lingual questions.
-RRF_K = 20
-SPARSE_WEIGHT = 1.0
-DENSE_WEIGHT = 0.15
 MAX_QUERY_CHARS = 4000
 TOKEN_CACHE_QUERIES = 4096
 PRELOAD_MAX_CHUNKS = 20_000
@@ -52,29 +46,20 @@ class QueryError(ValueError):
     """The query cannot be searched (empty, or a filter value that does not exist)."""
 
 
-@dataclass(frozen=True)
-class _Scored:
-    index: int
-    score: float
-
-
 class Retriever:
     def __init__(
         self,
         store: ChunkStore,
         *,
-        sparse_weight: float = SPARSE_WEIGHT,
-        dense_weight: float = DENSE_WEIGHT,
-        rrf_k: int = RRF_K,
+        fusion: Mapping[Slice, FusionParams] | None = None,
         cache: bool = True,
     ) -> None:
         """`cache`: reuse the snapshot saved on disk by the last open of an unchanged store
-        (copilot/index/retriever_cache.py); results are the same either way."""
+        (copilot/index/retriever_cache.py); results are the same either way. `fusion`: weights per
+        query slice (default copilot.index.fusion.PARAMS)."""
         self.store = store
         self._cache = SnapshotCache.for_store(store) if cache else None
-        self.sparse_weight = sparse_weight
-        self.dense_weight = dense_weight
-        self.rrf_k = rrf_k
+        self.fusion: Mapping[Slice, FusionParams] = fusion or PARAMS
         self.rows: list[ChunkRow] = []
         # The query's vector is cached per search and per thread: the UI searches from many threads at once.
         self._local = threading.local()
@@ -112,6 +97,7 @@ class Retriever:
         # One boolean column per scenario and region (a set per row cost ~40 MB at 100k passages)
         self._scenarios = membership(r.scenarios for r in rows)
         self._regions = membership(r.regions for r in rows)
+        self._titles: TitleIndex | None = None  # built on first use: only a fusion with a title weight needs it
 
     def _snapshot(self) -> Snapshot:
         cache = self._cache
@@ -245,7 +231,7 @@ class Retriever:
                     self._vectors.update(fetched)
         return self._vectors
 
-    def _sparse(self, query: str, mask: np.ndarray, n: int) -> list[_Scored]:
+    def _sparse(self, query: str, mask: np.ndarray, n: int) -> list[Scored]:
         tokens = self._query_tokens(query)
         if not tokens or self._bm25 is None:
             return []
@@ -257,7 +243,7 @@ class Retriever:
         n = min(n, positive)
         top = np.argpartition(-scores, n - 1)[:n]
         order = sorted(top.tolist(), key=lambda i: (-scores[i], i))
-        return [_Scored(i, float(scores[i])) for i in order]
+        return [Scored(i, float(scores[i])) for i in order]
 
     def _vector(self, query: str) -> np.ndarray:
         vector: np.ndarray | None = getattr(self._local, "query_vector", None)
@@ -266,15 +252,15 @@ class Retriever:
             self._local.query_vector = vector
         return vector
 
-    def _dense(self, query: str, n: int, mask: np.ndarray, where: dict[str, Any] | None) -> list[_Scored]:
+    def _dense(self, query: str, n: int, mask: np.ndarray, where: dict[str, Any] | None) -> list[Scored]:
         """The `n` passages nearest to the query among those `mask` (Chroma: `where`) allows."""
         if not self.lean:
             self.load_vectors()
         vector = self._vector(query)
         if self._matrix is not None:  # exact, in memory: ~0.1 ms where a Chroma query takes ~3-6 ms
-            return [_Scored(i, s) for i, s in nearest(self._matrix, mask, vector, n)]
+            return [Scored(i, s) for i, s in nearest(self._matrix, mask, vector, n)]
         results = self.store.query_dense(vector, min(n, len(self.rows)), where)
-        return [_Scored(self._position[c], s) for c, s in results if c in self._position]  # chunks it knows
+        return [Scored(self._position[c], s) for c, s in results if c in self._position]  # chunks it knows
 
     # -- search ------------------------------------------------------------------------------------
     def search(
@@ -286,14 +272,15 @@ class Retriever:
         mode: Mode = "hybrid",
         per_doc: int = 1,
         doc_ids: set[str] | None = None,
+        prefer_scenario: str | None = None,
     ) -> list[Hit]:
         """The best `k` documents for `query`, one passage each unless `per_doc` > 1.
 
-        Documents are ranked on passages of both languages (every document is
-        bilingual, so a Chinese question finds a document through its Chinese
-        half even when only English passages are wanted); the passage returned
-        is then taken in the filtered language, else in the query's language.
-        `doc_ids` restricts the search to those documents (e.g. a risk's evidence).
+        Documents are ranked on passages of both languages (every document is bilingual, so a Chinese
+        question finds a document through its Chinese half even when only English passages are wanted);
+        the passage returned is then taken in the filtered language, else in the query's language. `doc_ids`
+        restricts the search to those documents (e.g. a risk's evidence); `prefer_scenario` (the deal's)
+        ranks its documents higher, none left out.
         """
         query = query.strip()
         if not query:
@@ -304,26 +291,19 @@ class Retriever:
         filters = filters or SearchFilters()
         if not self.rows:
             return []
-        pool = max(50, k * 10)
-        ranking_filters = filters.model_copy(update={"language": None})
-        mask = self._mask(ranking_filters, doc_ids)
-        self._local.query_vector = None
-        sparse = self._sparse(query, mask, pool) if mode in ("hybrid", "bm25") else []
-        dense = self._dense(query, pool, mask, ranking_filters.where(doc_ids)) if mode in ("hybrid", "dense") else []
-        sparse_by = {s.index: s.score for s in sparse}
-        dense_by = {s.index: s.score for s in dense}
-
+        query_lang = detect_language(query)
+        ranked = self.rankings(query, filters, mode, doc_ids, max(50, k * 10))
+        sparse_by = {s.index: s.score for s in ranked.sparse}
+        dense_by = {s.index: s.score for s in ranked.dense}
         doc_scores: dict[str, float] = {}
-        if mode == "hybrid":
-            for weight, ranked in ((self.sparse_weight, sparse), (self.dense_weight, dense)):
-                for rank, doc_id in enumerate(self._doc_order(ranked)):
-                    doc_scores[doc_id] = doc_scores.get(doc_id, 0.0) + weight / (self.rrf_k + rank + 1)
+        if mode == "hybrid":  # ranked passages -> ranked documents: copilot/index/fusion.py
+            doc_scores = self.fused(ranked, self.fusion[query_slice(query_lang, filters.language)], prefer_scenario)
         else:
-            for s in sparse or dense:
+            for s in ranked.sparse or ranked.dense:
                 doc_scores.setdefault(self.rows[s.index].doc_id, s.score)
         ordered = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
 
-        wanted = filters.language or detect_language(query)
+        wanted = filters.language or query_lang
         strict = filters.language is not None
         # The documents returned: the first k that have a passage to show. Only their passages are scored
         # below (profiled: fetching stored vectors was the largest cost of a search).
@@ -354,9 +334,29 @@ class Retriever:
             self._rows_of([i for i, _ in picked])  # the hits' passages in one store call
         return [Hit.of(self._full(i), score, dense_by.get(i), sparse_by.get(i)) for i, score in picked]
 
-    def _doc_order(self, ranked: list[_Scored]) -> list[str]:
-        """The documents of `ranked` passages, each once, in rank order."""
-        return list(dict.fromkeys(self.rows[s.index].doc_id for s in ranked))
+    def rankings(self, query: str, filters: SearchFilters, mode: Mode, doc_ids: set[str] | None, pool: int) -> Rankings:
+        """Each ranker's candidates for `query` under `filters` (all but the language: see `search`)."""
+        ranking_filters = filters.model_copy(update={"language": None})
+        mask = self._mask(ranking_filters, doc_ids)
+        self._local.query_vector = None
+        out = Rankings()
+        if mode in ("hybrid", "bm25"):
+            out.sparse = self._sparse(query, mask, pool)
+        if mode in ("hybrid", "dense"):
+            out.dense = self._dense(query, pool, mask, ranking_filters.where(doc_ids))
+        if mode == "hybrid" and any(p.title > 0 for p in self.fusion.values()):
+            self._titles = self._titles or TitleIndex.of(self.rows, self._doc_chunks)
+            out.titles = self._titles.rank(self._query_tokens(query), mask, pool)
+        return out
+
+    def fused(self, ranked: Rankings, params: FusionParams, scenario: str | None = None) -> dict[str, float]:
+        """Documents scored by fusing `ranked` (copilot/index/fusion.py); `scenario`'s documents boosted."""
+        sparse = [self.rows[s.index].doc_id for s in ranked.sparse]
+        dense = [self.rows[s.index].doc_id for s in ranked.dense]
+        column = self._scenarios.get(scenario) if scenario and params.scenario_boost else None
+        docs = {*sparse, *dense, *ranked.titles} if column is not None else set()
+        boosted = {d for d in docs if column is not None and column[self._doc_chunks[d][0]]}
+        return fuse(sparse, dense, ranked.titles, params, boosted)
 
     def _candidates(self, doc_id: str, lang: str, strict: bool) -> list[int]:
         """The document's passages in `lang`; in any language when none is and the language is not required."""

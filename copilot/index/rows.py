@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,9 +70,11 @@ class ChunkRow:
 
 
 def lean(row: ChunkRow) -> ChunkRow:
-    """`row` with only what ranking and filtering need: text, tokens, titles, sources and path dropped."""
+    """`row` with only what ranking and filtering need: text, tokens, sources and path dropped; the titles
+    (ranked per document, copilot/index/titles.py) kept as one shared string per document."""
+    zh, en = sys.intern(row.title_zh), sys.intern(row.title_en)
     return ChunkRow(
-        row.chunk_id, row.doc_id, row.lang, row.type, "", "", [], "", "", row.scenarios, row.regions, [], "", "", 0
+        row.chunk_id, row.doc_id, row.lang, row.type, "", "", [], zh, en, row.scenarios, row.regions, [], "", "", 0
     )
 
 

@@ -159,7 +159,7 @@ def _passages_for(
 
 
 def _candidates(g: Grounding, question: str, deal: Deal | None) -> list[Hit]:
-    hits = g.search(question, k=SEARCH_K)
+    hits = g.search(question, k=SEARCH_K, prefer_scenario=deal.scenario if deal is not None else None)
     if deal is not None:
         hits += g.search(question, k=SCENARIO_K, filters=SearchFilters(scenario=deal.scenario))
     best: dict[str, Hit] = {}
