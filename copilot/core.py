@@ -29,7 +29,6 @@ from copilot.deal import Deal
 from copilot.inputs import PreparedText, fit_deal, input_name, prepare_text
 from copilot.knowledge import KnowledgeBase
 from copilot.reading.build import read_deal
-from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.reading.model import DealReading
 from copilot.reading.relevance import Relevance, Scored, candidates
 from copilot.replies import ChatEvent, stream_events
@@ -84,7 +83,6 @@ class Copilot:
         self.notices = list(notices)
         self.vendor = vendor
         self._readings: dict[str, DealReading] = {}
-        self._matchers: dict[tuple[str, str], tuple[KnowledgeBase, LineMatcher]] = {}
 
     @classmethod
     def open(cls, settings: Settings, kb: KnowledgeBase | None = None) -> Copilot:
@@ -121,17 +119,6 @@ class Copilot:
             while len(self._readings) > READINGS_KEPT:
                 self._readings.pop(next(iter(self._readings)))
         return found
-
-    def line_matcher(self, chain_type: str, lang: str) -> LineMatcher:
-        """The corpus lines that are claims about another chain type than `chain_type` (copilot.reading.chains),
-        matched in `lang`: built once per chain type and language for the knowledge base in use."""
-        kb = self.kb
-        found = self._matchers.get((chain_type, lang))
-        if found is None or found[0] is not kb:
-            lines = contradicting_lines(kb.glossary, kb.playbooks.values(), chain_type, lang)
-            found = (kb, LineMatcher(lines))
-            self._matchers[(chain_type, lang)] = found
-        return found[1]
 
     @property
     def mode(self) -> Literal["offline", "llm"]:

@@ -25,6 +25,7 @@ from copilot.corpus.models import Document, GlossaryEntry, PlaybookEntry, RiskEn
 from copilot.index.models import Hit, SearchFilters
 from copilot.index.retriever import Retriever
 from copilot.index.store import ChunkStore
+from copilot.reading.chains import LineMatcher, contradicting_lines
 from copilot.settings import Settings
 from copilot.text.injection import has_injection, strip_injections
 from copilot.understand.hub import Understanding
@@ -75,6 +76,7 @@ class KnowledgeBase:
         self._terms_found: OrderedDict[str, tuple[TermMatch, ...]] = OrderedDict()
         self._subset_patterns: OrderedDict[tuple[int, ...], re.Pattern[str]] = OrderedDict()
         self._terms_lock = threading.Lock()
+        self._line_matchers: dict[tuple[str, str], LineMatcher] = {}
 
     @classmethod
     def open(cls, settings: Settings, store: ChunkStore | None = None) -> KnowledgeBase:
@@ -111,6 +113,15 @@ class KnowledgeBase:
     @cached_property
     def playbooks(self) -> dict[str, PlaybookEntry]:
         return {d.entry.scenario: d.entry for d in self.documents.values() if isinstance(d.entry, PlaybookEntry)}
+
+    def line_matcher(self, chain_type: str, lang: str) -> LineMatcher:
+        """Finds output sentences copied from the corpus lines (in `lang`) that are claims about another chain
+        type than `chain_type` (copilot.reading.chains): built once per chain type and language."""
+        found = self._line_matchers.get((chain_type, lang))
+        if found is None:
+            found = LineMatcher(contradicting_lines(self.glossary, self.playbooks.values(), chain_type, lang))
+            self._line_matchers[(chain_type, lang)] = found
+        return found
 
     def playbook(self, scenario: str) -> PlaybookEntry:
         try:

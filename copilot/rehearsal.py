@@ -8,6 +8,12 @@ short text it embedded, so composing one offline brief per scenario and language
 of the playbook's own pains and goals, leaves the first real brief with only its deal's own texts to
 embed. Every understanding classifier is built too (each embeds its labelled examples once).
 
+A brief answers the three objections likeliest for its deal and cites the risks its region and answers
+select: every playbook objection is answered too, and every risk entry's query embedded, so another
+deal's choice finds them ready (counted on the 14 briefs: ~5 of the ~10 texts a brief still embedded).
+What else is the same for every deal is prepared as well: the filter of lines about another chain type,
+per chain type and language, and the whole-word patterns of every industry term and regime name.
+
 Nothing is shown or kept but those caches; no model is asked (the rehearsal copilot is offline
 whatever the settings say). `nego ui` runs it in its warm-up thread.
 """
@@ -17,14 +23,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import get_args
 
 from copilot.core import Copilot
-from copilot.deal import Deal
+from copilot.deal import ChainType, Deal
+from copilot.grounding import Grounding
+from copilot.reading.build import name_in
+from copilot.skills.objection import objection_offline
+from copilot.skills.risks import risk_query
 from copilot.understand.examples import examples_path
 
 log = logging.getLogger(__name__)
 
 LANGS = ("zh", "en")
+CHAIN_TYPES: tuple[ChainType, ...] = get_args(ChainType)
 
 
 def rehearsal_deal(copilot: Copilot, scenario: str, lang: str) -> Deal:
@@ -53,9 +65,21 @@ def rehearse(copilot: Copilot, scenarios: Iterable[str] | None = None, langs: It
     for name in classifier_names():  # the rehearsal deals do not need every classifier a real deal does
         copilot.kb.understanding.classifier(name)
     done = 0
-    for scenario in scenarios if scenarios is not None else sorted(copilot.kb.playbooks):
+    kb = copilot.kb
+    for scenario in scenarios if scenarios is not None else sorted(kb.playbooks):
         for lang in langs:
-            offline.brief(rehearsal_deal(copilot, scenario, lang))
+            deal = rehearsal_deal(copilot, scenario, lang)
+            offline.brief(deal)
+            grounding = Grounding(kb, lang, deal.text())
+            for objection in kb.playbook(scenario).objections:  # the brief answered its three likeliest
+                objection_offline(kb, grounding, deal, objection.objection.get(lang), lang)
             done += 1
+    kb.retriever.store.embedder.encode([risk_query(entry, lang) for entry in kb.risks for lang in langs])
+    for chain_type in CHAIN_TYPES:
+        for lang in langs:
+            kb.line_matcher(chain_type, lang)
+    names = [term for lexicon in kb.industries for lang in LANGS for term in lexicon.terms(lang)]
+    for name in [*names, *(name for regime in kb.regimes for name in regime.names.all())]:
+        name_in(name, "")  # compiles and keeps its whole-word pattern
     log.info("rehearsed %d briefs in %.1f s", done, time.perf_counter() - started)
     return done

@@ -85,7 +85,7 @@ def run_skill(
 def adapt(copilot: Copilot, result: R, deal: Deal, lang: str) -> R:
     """`result` in the deal's industry's words, without sentences claiming another chain type's properties."""
     reading = copilot.read(deal)
-    result = reading.adapter(lang, copilot.line_matcher(reading.chain_type, lang)).model(result)
+    result = reading.adapter(lang, copilot.kb.line_matcher(reading.chain_type, lang)).model(result)
     if isinstance(result, BriefResult):  # questions, demo steps, talking points: the deal's first
         relevance = Relevance(reading, copilot.kb.industries, {r.key: r for r in copilot.kb.regimes})
         ordered = order_brief(result, relevance)

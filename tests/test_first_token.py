@@ -2,7 +2,8 @@
 
 The fit's questions are answered once a call (the model's task input is the composed fit's decision), the
 dense ranker searches the vectors held in memory (the same passages as Chroma's index), and the chain-type
-line filter answers a sentence with one scan and remembers it (the same answers as testing each line).
+line filter answers a sentence with one scan and remembers it (the same answers as testing each line), and
+the warm-up rehearsal prepares what every deal shares (every objection's and risk entry's texts embedded).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from copilot.core import Copilot
 from copilot.deal import deal_from_data
 from copilot.index.dense import nearest, stacked
 from copilot.index.models import SearchFilters
+from copilot.index.store import ChunkStore
 from copilot.knowledge import KnowledgeBase
 from copilot.llm.fake import ScriptedChatModel
 from copilot.reading.chains import LineMatcher, _norm, contradicting_lines
+from copilot.rehearsal import rehearse
 from copilot.skills import fit as fit_module
+from copilot.skills.risks import risk_query
 from copilot.text.chunking import split_sentences
 
 DEAL = {
@@ -69,8 +73,13 @@ def test_dense_ranking_in_memory_finds_what_chromas_index_finds(kb: KnowledgeBas
             by_chroma = retriever._dense(query, 50, mask, filters.where())
         finally:
             retriever._matrix = matrix
-        assert in_memory and [s.index for s in in_memory] == [s.index for s in by_chroma], query
-        assert [s.score for s in in_memory] == pytest.approx([s.score for s in by_chroma], abs=1e-5)
+        # Chroma's index is approximate (its graph is built at random): the same leaders, nearly the same 50
+        assert in_memory and [s.index for s in in_memory[:10]] == [s.index for s in by_chroma[:10]], query
+        assert len({s.index for s in in_memory} & {s.index for s in by_chroma}) >= 0.9 * len(by_chroma), query
+        chroma_scores = {s.index: s.score for s in by_chroma}
+        assert all(
+            s.score == pytest.approx(chroma_scores[s.index], abs=1e-5) for s in in_memory if s.index in chroma_scores
+        )
         assert all(mask[s.index] for s in in_memory)
 
 
@@ -121,3 +130,14 @@ def test_the_fit_questions_are_answered_once_per_llm_call(
     calls.clear()
     brief = copilot.brief(deal)
     assert len(calls) == 1 and f"verdict: {brief.fit.verdict} (decided" in model.prompts[-1][-1].content
+
+
+def test_the_rehearsal_prepares_what_every_deal_shares(shipped_index: Any) -> None:
+    settings, _, _ = shipped_index
+    kb = KnowledgeBase.open(settings, ChunkStore.open(settings))  # an encoder of its own: an empty text cache
+    embedder: Any = kb.retriever.store.embedder
+    assert rehearse(Copilot(settings, kb), ["trade_finance"], ["en"]) == 1
+    assert all(risk_query(entry, "en") in embedder._cache for entry in kb.risks)
+    objections = [o.objection.en for o in kb.playbook("trade_finance").objections]
+    assert len(objections) > 3 and all(text in embedder._cache for text in objections)  # not only the brief's 3
+    assert {("consortium", "en"), ("public", "en"), ("permissioned", "en")} <= set(kb._line_matchers)

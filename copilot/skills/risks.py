@@ -185,6 +185,12 @@ def _meter(score: int) -> str:
     return "●" * score + "○" * (5 - score)
 
 
+def risk_query(entry: RiskEntry, lang: str) -> str:
+    """The query an entry's passages are cited with: its title and the start of its description (short: embedding
+    cost grows with length). The same for every deal: the warm-up rehearsal embeds every entry's."""
+    return f"{entry.title(lang)} {entry.description.get(lang)[:QUERY_CHARS]}"
+
+
 def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, reading: DealReading | None = None) -> RisksResult:
     """The checklist; with the deal's reading, its compliance regimes and residency boundaries come first."""
     lang = deal.lang
@@ -195,7 +201,7 @@ def risks_offline(kb: KnowledgeBase, g: Grounding, deal: Deal, reading: DealRead
     for entry in entries:
         title = entry.title(lang)
         description = entry.description.get(lang)
-        query = f"{title} {description[:QUERY_CHARS]}"  # a short query: embedding cost grows with length
+        query = risk_query(entry, lang)
         src.cite_doc(entry.id, query)
         evidence = []
         for doc_id in entry.evidence:
