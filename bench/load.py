@@ -18,6 +18,8 @@ from submit to the final reply (queue wait included). Peak memory is VmHWM from
 
 --think S adds a pause between a session's turns (default 0: every session
 sends its next message as soon as the reply is complete, the worst case).
+--workers N runs N app processes over the same home, each session staying on one
+(as behind a proxy that is sticky by client, docs/deploy.md); --profile samples the first.
 --profile FILE samples the app with py-spy (`pip install py-spy`) during the
 load and prints where its Python threads spend their time.
 """
@@ -480,6 +482,7 @@ def latency_figures(latencies: list[float]) -> dict[str, float]:
     return {
         "p50_s": round(percentile(latencies, 50), 3),
         "p95_s": round(percentile(latencies, 95), 3),
+        "p99_s": round(percentile(latencies, 99), 3),
         "max_s": round(max(latencies, default=0.0), 3),
     }
 
@@ -556,10 +559,10 @@ def markdown(figures: dict[str, Any]) -> str:
         f"Chat load: {figures['sessions']} sessions × {figures['duration_s']:g} s, offline, "
         f"think time {figures['think_s']:g} s, timeout {figures['timeout_s']:g} s",
         "",
-        "| sessions | requests | errors | requests/s | p50 | p95 | max | app peak memory | driver peak memory |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| sessions | requests | errors | requests/s | p50 | p95 | p99 | max | app peak memory | driver peak memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         f"| {figures['sessions']} | {figures['requests']} | {figures['errors']} | {figures['requests_per_s']:.2f} "
-        f"| {lat['p50_s']:.2f} s | {lat['p95_s']:.2f} s | {lat['max_s']:.2f} s "
+        f"| {lat['p50_s']:.2f} s | {lat['p95_s']:.2f} s | {lat['p99_s']:.2f} s | {lat['max_s']:.2f} s "
         f"| {mb(mem['app_peak_bytes'])} | {mb(mem['driver_peak_bytes'])} |",
         "",
         "| skill | requests | errors | p50 | p95 | max |",
@@ -577,7 +580,8 @@ def markdown(figures: dict[str, Any]) -> str:
         f"gradio_client {m['gradio_client']}, {m['platform']}",
         f"Load average 1 min: {figures['loadavg_before']:.2f} before, {figures['loadavg_after']:.2f} after "
         f"(other work on the machine counts here)",
-        f"App: idle {mb(mem['app_idle_rss_bytes'])} RSS after start, peak {mb(mem['app_peak_bytes'])} VmHWM "
+        f"App: {figures.get('workers', 1)} worker(s), "
+        f"idle {mb(mem['app_idle_rss_bytes'])} RSS after start, peak {mb(mem['app_peak_bytes'])} VmHWM "
         f"over {mem['app_processes']} process(es); CPU {figures['app_cpu_s']:.1f} s in {figures['wall_s']:.1f} s "
         f"({figures['app_cpu_s'] / figures['wall_s'] if figures['wall_s'] else 0:.2f} cores); "
         f"cold first turn {figures['warm_up_s']:.2f} s",
@@ -691,20 +695,28 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print("indexing the shipped corpus into a temporary home …", file=sys.stderr, flush=True)
         index_s = index_home(home, log)
     loadavg_before = os.getloadavg()[0]
-    with running_app(home, log, args.ready_timeout) as (url, process):
-        idle_rss = sum(proc_status(pid, "VmRSS") for pid in descendants(process.pid))
-        warm_s = warm_up(url, args.timeout)
-        settled_s = settle(process.pid)  # the app's warm-up thread (rehearsal) done before the clock starts
-        watch = MemoryWatch(process.pid)
-        watch.start()
-        cpu_before = cpu_seconds(descendants(process.pid))
+    with contextlib.ExitStack() as stack:
+        apps = [stack.enter_context(running_app(home, log, args.ready_timeout)) for _ in range(args.workers)]
+        urls, pids = [url for url, _ in apps], [process.pid for _, process in apps]
+
+        def tree() -> list[int]:
+            return [pid for root in pids for pid in descendants(root)]
+
+        idle_rss = sum(proc_status(pid, "VmRSS") for pid in tree())
+        warm_s = max(warm_up(url, args.timeout) for url in urls)  # every worker's first turn before the clock
+        settled_s = sum(settle(pid) for pid in pids)  # the warm-up threads (rehearsal) done before the clock starts
+        watches = [MemoryWatch(pid) for pid in pids]
+        for watch in watches:
+            watch.start()
+        cpu_before = cpu_seconds(tree())
         driver_before = driver_cpu_seconds()
         print(
-            f"app ready on {url} (pid {process.pid}); {args.sessions} sessions for {args.duration:g} s …",
+            f"app ready on {', '.join(urls)} (pids {pids}); {args.sessions} sessions for {args.duration:g} s …",
             file=sys.stderr,
             flush=True,
         )
-        sessions = [Session(n, url, args.timeout, args.think) for n in range(args.sessions)]
+        # A session stays on one worker, as behind a proxy that is sticky by client (docs/deploy.md).
+        sessions = [Session(n, urls[n % len(urls)], args.timeout, args.think) for n in range(args.sessions)]
         start = threading.Barrier(args.sessions + 1)
         stop_at = [math.inf]
         threads = [threading.Thread(target=s.run, args=(start, stop_at), name=f"session-{s.number}") for s in sessions]
@@ -717,15 +729,16 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             raise BenchError(f"the sessions did not all connect within {args.ready_timeout:g} s") from exc
         began = time.monotonic()
         stop_at[0] = began + args.duration
-        profiler = start_profiler(process.pid, args.profile, args.duration) if args.profile else None
+        profiler = start_profiler(pids[0], args.profile, args.duration) if args.profile else None
         try:
             for thread in threads:
                 thread.join()
             wall = time.monotonic() - began
-            cpu = cpu_seconds(descendants(process.pid)) - cpu_before
+            cpu = cpu_seconds(tree()) - cpu_before
             driver_cpu = driver_cpu_seconds() - driver_before
-            watch.stop()
-            processes = len(watch.peaks)
+            for watch in watches:
+                watch.stop()
+            processes = sum(len(watch.peaks) for watch in watches)
             if profiler is not None:
                 _, spy_err = profiler.communicate(timeout=60)
                 if profiler.returncode != 0 or not args.profile.exists():
@@ -741,13 +754,15 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "index_s": round(index_s, 1) if index_s is not None else None,
         "warm_up_s": round(warm_s, 3),
         "settled_after_s": round(settled_s, 1),
-        "app_pid": process.pid,
+        "workers": args.workers,
+        "app_pid": pids[0],
+        "app_pids": pids,
         "app_cpu_s": round(cpu, 1),
         "driver_cpu_s": round(driver_cpu, 1),
         "profile": profile_summary(args.profile) if args.profile else None,
         "memory": {
-            "app_peak_bytes": watch.hwm_total,
-            "app_peak_rss_sum_bytes": watch.peak_rss_total,
+            "app_peak_bytes": sum(watch.hwm_total for watch in watches),
+            "app_peak_rss_sum_bytes": sum(watch.peak_rss_total for watch in watches),
             "app_idle_rss_bytes": idle_rss,
             "app_processes": processes,
             "driver_peak_bytes": proc_status(os.getpid(), "VmHWM"),
@@ -767,10 +782,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", type=Path, help="sample the app with py-spy during the load; collapsed stacks go to this file"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="app processes over the same home; each session stays on one"
+    )
     parser.add_argument("--ready-timeout", type=float, default=180.0, help="seconds to wait for the app to answer")
     args = parser.parse_args(argv)
-    if args.sessions < 1 or args.duration <= 0 or args.timeout <= 0 or args.think < 0:
-        parser.error("--sessions must be ≥ 1, --duration and --timeout > 0, --think ≥ 0")
+    if args.workers < 1 or args.sessions < 1 or args.duration <= 0 or args.timeout <= 0 or args.think < 0:
+        parser.error("--workers and --sessions must be ≥ 1, --duration and --timeout > 0, --think ≥ 0")
     return args
 
 

@@ -58,11 +58,13 @@ def half(query_id: str) -> str:
 class Candidates:
     """One gold query's rankings, as document ids (passages' documents, repeats kept)."""
 
-    def __init__(self, query: Any, retriever: Any, corpus: str, scenarios: dict[str, list[str]]) -> None:
+    def __init__(
+        self, query: Any, retriever: Any, corpus: str, scenarios: dict[str, list[str]], pool: int = POOL
+    ) -> None:
         """`scenarios`: each document's scenarios."""
         self.corpus = corpus
         filters = SearchFilters(language=query.target_lang) if query.target_lang else SearchFilters()
-        ranked = retriever.rankings(query.query, filters, "hybrid", None, POOL)
+        ranked = retriever.rankings(query.query, filters, "hybrid", None, pool, True)
         self.query = query
         self.sparse = [retriever.rows[s.index].doc_id for s in ranked.sparse]
         self.dense = [retriever.rows[s.index].doc_id for s in ranked.dense]
@@ -243,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "(the objective is the mean over them, each corpus weighing the same)",
     )
     parser.add_argument("--json", type=Path, help="also write the steps and figures to this JSON file")
+    parser.add_argument("--pool", type=int, default=POOL, help="passages each ranker returns per query")
     parser.add_argument("--apply", type=Path, help="no tuning: report the steps of this earlier --json on --work")
     args = parser.parse_args(argv)
     from copilot.index.retriever import Retriever
@@ -254,10 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     cands: list[Candidates] = []
     for work in args.work:
         store = ChunkStore.open(Settings(home=work / "home", corpus_dir=work / "corpus"))
-        retriever = Retriever(store, fusion=dict.fromkeys(SLICES, replace(BASELINE, title=1.0)))  # titles ranked too
+        retriever = Retriever(store, fusion={"zh": replace(BASELINE, title=1.0)})  # titles indexed too
         name = f"{work.name} ({len(retriever)} passages)"
         scenarios = {r.doc_id: r.scenarios for r in retriever.rows}  # lean rows keep them too
-        cands += [Candidates(q, retriever, name, scenarios) for q in gold]
+        cands += [Candidates(q, retriever, name, scenarios, args.pool) for q in gold]
     halves = {h: sum(1 for q in gold if half(q.id) == h) for h in ("tune", "test")}
     saved = json.loads(args.apply.read_text(encoding="utf-8")) if args.apply else None
     steps, choice = (applied(cands, saved["steps"]), saved["choice"]) if saved is not None else tune(cands)

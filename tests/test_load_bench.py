@@ -99,10 +99,12 @@ def _gone(pid: int, seconds: float = 15.0) -> bool:
 
 
 @pytest.mark.slow
-def test_a_short_run_with_two_sessions_reports_sane_figures(bench_home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_short_run_with_two_sessions_reports_sane_figures(bench_home: Path, tmp_path: Path, workers: int) -> None:
     out = tmp_path / "load.json"
+    options = ("--sessions", "2", "--duration", "4", "--timeout", "120", "--workers", str(workers))
     done = subprocess.run(
-        _bench("--home", str(bench_home), "--sessions", "2", "--duration", "4", "--timeout", "120", "--json", str(out)),
+        _bench("--home", str(bench_home), *options, "--json", str(out)),
         capture_output=True,
         text=True,
         timeout=240,
@@ -113,13 +115,15 @@ def test_a_short_run_with_two_sessions_reports_sane_figures(bench_home: Path, tm
     assert figures["requests"] > 0 and figures["errors"] == 0, figures["error_kinds"]
     assert sum(f["requests"] for f in figures["per_skill"].values()) == figures["requests"]
     lat = figures["latency"]
-    assert 0 < lat["p50_s"] <= lat["p95_s"] <= lat["max_s"] < 120  # correctness here; speed is the bench's job
+    assert 0 < lat["p50_s"] <= lat["p95_s"] <= lat["p99_s"] <= lat["max_s"] < 120  # correct; speed is the bench's job
     assert figures["requests_per_s"] > 0 and figures["wall_s"] >= 4
     memory = figures["memory"]
     assert 100 * 2**20 < memory["app_peak_bytes"] < 8 * 2**30  # the app holds the index and the encoder
     assert memory["app_idle_rss_bytes"] <= memory["app_peak_bytes"] and memory["driver_peak_bytes"] > 0
     assert figures["machine"]["cores"] >= 1 and figures["app_cpu_s"] > 0
     table = done.stdout
-    assert "| sessions | requests | errors | requests/s | p50 | p95 | max |" in table
+    assert "| sessions | requests | errors | requests/s | p50 | p95 | p99 | max |" in table
     assert f"| 2 | {figures['requests']} | 0 |" in table
-    assert _gone(figures["app_pid"]), "the app process was left running"
+    assert figures["workers"] == workers and len(figures["app_pids"]) == workers
+    assert memory["app_processes"] >= workers and f"App: {workers} worker(s)" in table
+    assert all(_gone(pid) for pid in figures["app_pids"]), "an app process was left running"

@@ -92,3 +92,24 @@ def test_a_skipped_output_is_not_rebuilt_nor_a_text_chat_walked(monkeypatch: pyt
     assert built == [] and "Chatbot" not in walked
     asyncio.run(demo.postprocess_data(fn, [gr.skip(), gr.update(value="b"), *[gr.skip()] * 4], state))
     assert built == ["dropdown"]  # a real update still goes through Gradio
+
+
+def test_a_kept_message_is_dumped_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradio.components.chatbot import Message
+
+    demo, fn = _app(AppBlocks)
+    state = SessionState(demo)
+    kept = _built(CHAT)  # a kept conversation hands the same message objects every turn
+    dumped: list[str] = []
+    original = Message.model_dump
+
+    def counting(self: Message, *args: Any, **kwargs: Any) -> Any:
+        dumped.append(self.role)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Message, "model_dump", counting)
+    first = asyncio.run(demo.postprocess_data(fn, [gr.skip()] * 5 + [kept], state))
+    later = [*kept, *_built([{"role": "user", "content": "next"}])]
+    second = asyncio.run(demo.postprocess_data(fn, [gr.skip()] * 5 + [later], state))
+    assert len(dumped) == len(kept) + 1  # only the new message the second time
+    assert second[5][: len(kept)] == first[5] and second[5][-1]["content"][0]["text"] == "next"

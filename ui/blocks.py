@@ -11,12 +11,16 @@ nothing for this app:
   yield, so the cost grows with the conversation. A chat whose messages hold only text (this app's: its
   replies, citations and notes are Markdown) has no file to move: its value is sent as Gradio's own
   postprocess gives it, without the walk. A message with a file or a component goes through Gradio.
+  Each message is dumped to JSON-ready data once: a kept conversation (ui/chat_view.py) hands the same
+  message objects every turn, so only the new ones are dumped.
 
 tests/test_ui_blocks.py checks that the outputs and the session's state are Gradio's own in every case.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import anyio
@@ -24,11 +28,38 @@ import gradio as gr
 from gradio.block_function import BlockFunction
 from gradio.blocks import Block
 from gradio.components.base import _Keywords
-from gradio.components.chatbot import ChatbotDataMessages, TextMessage
+from gradio.components.chatbot import ChatbotDataMessages, Message, TextMessage
 from gradio.state_holder import SessionState
 
 SKIPPED: dict[str, str] = {"__type__": "update"}
 """What gr.skip() returns and what Gradio sends to the browser for it."""
+
+DUMPS_KEPT = 8192
+"""Chat messages whose dumped data is kept (least recently used out first): the kept conversations' own."""
+
+
+class _Dumps:
+    """`message.model_dump()` once per message object (kept with it, so its id cannot be reused meanwhile).
+
+    The data is shared between yields and sessions: Gradio reads a text message's data, never changes it."""
+
+    def __init__(self, size: int = DUMPS_KEPT) -> None:
+        self.size = size
+        self._kept: OrderedDict[int, tuple[Message, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, message: Message) -> dict[str, Any]:
+        with self._lock:
+            hit = self._kept.get(id(message))
+            if hit is not None and hit[0] is message:
+                self._kept.move_to_end(id(message))
+                return hit[1]
+        dumped = message.model_dump()
+        with self._lock:
+            self._kept[id(message)] = (message, dumped)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return dumped
 
 
 def _is_update(value: Any) -> bool:
@@ -41,6 +72,10 @@ def _text_only(data: ChatbotDataMessages) -> bool:
 
 class AppBlocks(gr.Blocks):
     """gr.Blocks whose skipped outputs are not rebuilt and whose text chats are not walked for files."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dumps = _Dumps()
 
     async def postprocess_data(
         self, block_fn: BlockFunction, predictions: list[Any] | dict[str, Any], state: SessionState | None
@@ -76,7 +111,7 @@ class AppBlocks(gr.Blocks):
             return None
         if not isinstance(data, ChatbotDataMessages) or not _text_only(data):
             return None
-        serialized = data.model_dump()
+        serialized = [self._dumps(message) for message in data.root]  # as data.model_dump() gives it
         if block._id not in state:
             state[block._id] = block
         state._update_value_in_config(block._id, serialized)
