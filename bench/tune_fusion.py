@@ -64,7 +64,7 @@ class Candidates:
         """`scenarios`: each document's scenarios."""
         self.corpus = corpus
         filters = SearchFilters(language=query.target_lang) if query.target_lang else SearchFilters()
-        ranked = retriever.rankings(query.query, filters, "hybrid", None, pool)
+        ranked = retriever.rankings(query.query, filters, "hybrid", None, pool, True)
         self.query = query
         self.sparse = [retriever.rows[s.index].doc_id for s in ranked.sparse]
         self.dense = [retriever.rows[s.index].doc_id for s in ranked.dense]
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     cands: list[Candidates] = []
     for work in args.work:
         store = ChunkStore.open(Settings(home=work / "home", corpus_dir=work / "corpus"))
-        retriever = Retriever(store, fusion=dict.fromkeys(SLICES, replace(BASELINE, title=1.0)))  # titles ranked too
+        retriever = Retriever(store, fusion={"zh": replace(BASELINE, title=1.0)})  # titles indexed too
         name = f"{work.name} ({len(retriever)} passages)"
         scenarios = {r.doc_id: r.scenarios for r in retriever.rows}  # lean rows keep them too
         cands += [Candidates(q, retriever, name, scenarios, args.pool) for q in gold]

@@ -14,17 +14,19 @@ hash of each query's id picks its half), over the shipped corpus and the shipped
 synthetic distractors at 10k passages at once, and reported on the other half: see bench/RESULTS.md
 "Issue 16, third session: recall at 100k". Other weights, one set per slice, the title ranker and
 later passages gained at 10k but cost the shipped corpus's Chinese slice (tests/test_retrieval_quality.py
-holds hybrid to the better single method on every slice): the weights stay as before, and what the
-tuning kept is the deal's scenario boost.
+holds hybrid to the better single method on every slice): a search without a deal keeps the old
+weights; a search for a deal uses the set the tuning chose with the scenario boost (that test does not
+apply to it, and on the shipped corpus it scores above the old weights).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
-Slice = Literal["zh", "en", "cross"]
+Slice = Literal["zh", "en", "cross", "zh+deal", "en+deal", "cross+deal"]
+BASE_SLICES: tuple[Slice, ...] = ("zh", "en", "cross")
 
 
 @dataclass(frozen=True)
@@ -57,15 +59,27 @@ class FusionParams:
 
 # Before issue 16's tuning: one set for every query (sparse 1.0, dense 0.15, k 20, first passage only).
 BASELINE = FusionParams(sparse=1.0, dense=0.15, title=0.0, rrf_k=20, more_chunks=0.0, scenario_boost=0.0)
-TUNED = replace(BASELINE, scenario_boost=2.0)
-PARAMS: dict[Slice, FusionParams] = {"zh": TUNED, "en": TUNED, "cross": TUNED}
+# A search for a deal (`prefer_scenario`): "shared" step 3 of bench/tune_fusion.py, the variant that scored
+# highest in the cross-validation inside the tune half. A search without a deal keeps the baseline.
+DEAL = FusionParams(sparse=1.0, dense=0.3, title=0.1, rrf_k=5, more_chunks=0.0, scenario_boost=3.0)
+PARAMS: dict[Slice, FusionParams] = {
+    "zh": BASELINE,
+    "en": BASELINE,
+    "cross": BASELINE,
+    "zh+deal": DEAL,
+    "en+deal": DEAL,
+    "cross+deal": DEAL,
+}
+_DEAL_SLICE: dict[Slice, Slice] = {"zh": "zh+deal", "en": "en+deal", "cross": "cross+deal"}
 
 
-def query_slice(query_lang: str, passage_lang: str | None) -> Slice:
-    """Which weights a query uses: its language, or "cross" when the passages must be in the other one."""
+def query_slice(query_lang: str, passage_lang: str | None, deal: bool = False) -> Slice:
+    """Which weights a query uses: its language, or "cross" when the passages must be in the other one;
+    "+deal" when it searches for a deal (its scenario preferred)."""
+    base: Slice = "zh" if query_lang == "zh" else "en"
     if passage_lang is not None and passage_lang != query_lang:
-        return "cross"
-    return "zh" if query_lang == "zh" else "en"
+        base = "cross"
+    return _DEAL_SLICE[base] if deal else base
 
 
 def _add_list(scores: dict[str, float], docs: Iterable[str], weight: float, params: FusionParams) -> None:

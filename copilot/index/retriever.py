@@ -4,11 +4,10 @@ Sparse and dense candidates are fused with reciprocal rank fusion (copilot/index
 filters apply to both; chunks of one document are collapsed (by default one hit per document, preferring
 a passage in the query's language), so a Chinese/English pair of a paragraph never fills two result slots.
 
-Memory: up to LEAN_MIN_CHUNKS passages every row (text, tokens, titles) is held in memory. A larger index
-keeps only lean rows (ids, language, type, scenarios, regions, titles) and BM25 memory-mapped from the
-snapshot cache; a passage's text, sources and tokens are fetched from the store when a hit or a best-passage
-look-up needs them (one Chroma call per search or per document, kept in a bounded cache), as are stored
-vectors (see PRELOAD_MAX_CHUNKS).
+Memory: up to LEAN_MIN_CHUNKS passages every row is held in memory. A larger index keeps only lean rows (ids,
+language, type, scenarios, regions, titles) and BM25 memory-mapped from the snapshot cache; a passage's text,
+sources, tokens and stored vector are fetched from the store when a hit or a best-passage look-up needs them
+(one Chroma call per search or per document, kept in a bounded cache; see PRELOAD_MAX_CHUNKS).
 """
 
 from __future__ import annotations
@@ -97,7 +96,7 @@ class Retriever:
         # One boolean column per scenario and region (a set per row cost ~40 MB at 100k passages)
         self._scenarios = membership(r.scenarios for r in rows)
         self._regions = membership(r.regions for r in rows)
-        self._titles: TitleIndex | None = None  # built on first use: only a fusion with a title weight needs it
+        self._titles = TitleIndex.of(rows, self._doc_chunks) if any(p.title for p in self.fusion.values()) else None
 
     def _snapshot(self) -> Snapshot:
         cache = self._cache
@@ -276,11 +275,10 @@ class Retriever:
     ) -> list[Hit]:
         """The best `k` documents for `query`, one passage each unless `per_doc` > 1.
 
-        Documents are ranked on passages of both languages (every document is bilingual, so a Chinese
-        question finds a document through its Chinese half even when only English passages are wanted);
-        the passage returned is then taken in the filtered language, else in the query's language. `doc_ids`
-        restricts the search to those documents (e.g. a risk's evidence); `prefer_scenario` (the deal's)
-        ranks its documents higher, none left out.
+        Documents are ranked on passages of both languages (every document is bilingual: a Chinese question
+        finds a document through its Chinese half even when only English passages are wanted); the passage
+        returned is in the filtered language, else the query's. `doc_ids` restricts the search to those
+        documents (e.g. a risk's evidence); `prefer_scenario` (the deal's) ranks its documents higher.
         """
         query = query.strip()
         if not query:
@@ -291,13 +289,13 @@ class Retriever:
         filters = filters or SearchFilters()
         if not self.rows:
             return []
-        query_lang = detect_language(query)
-        ranked = self.rankings(query, filters, mode, doc_ids, max(50, k * 10))
+        params = self.fusion[query_slice(query_lang := detect_language(query), filters.language, bool(prefer_scenario))]
+        ranked = self.rankings(query, filters, mode, doc_ids, max(50, k * 10), params.title > 0)
         sparse_by = {s.index: s.score for s in ranked.sparse}
         dense_by = {s.index: s.score for s in ranked.dense}
         doc_scores: dict[str, float] = {}
         if mode == "hybrid":  # ranked passages -> ranked documents: copilot/index/fusion.py
-            doc_scores = self.fused(ranked, self.fusion[query_slice(query_lang, filters.language)], prefer_scenario)
+            doc_scores = self.fused(ranked, params, prefer_scenario)
         else:
             for s in ranked.sparse or ranked.dense:
                 doc_scores.setdefault(self.rows[s.index].doc_id, s.score)
@@ -334,7 +332,9 @@ class Retriever:
             self._rows_of([i for i, _ in picked])  # the hits' passages in one store call
         return [Hit.of(self._full(i), score, dense_by.get(i), sparse_by.get(i)) for i, score in picked]
 
-    def rankings(self, query: str, filters: SearchFilters, mode: Mode, doc_ids: set[str] | None, pool: int) -> Rankings:
+    def rankings(
+        self, query: str, filters: SearchFilters, mode: Mode, doc_ids: set[str] | None, pool: int, titles: bool
+    ) -> Rankings:
         """Each ranker's candidates for `query` under `filters` (all but the language: see `search`)."""
         ranking_filters = filters.model_copy(update={"language": None})
         mask = self._mask(ranking_filters, doc_ids)
@@ -344,8 +344,7 @@ class Retriever:
             out.sparse = self._sparse(query, mask, pool)
         if mode in ("hybrid", "dense"):
             out.dense = self._dense(query, pool, mask, ranking_filters.where(doc_ids))
-        if mode == "hybrid" and any(p.title > 0 for p in self.fusion.values()):
-            self._titles = self._titles or TitleIndex.of(self.rows, self._doc_chunks)
+        if mode == "hybrid" and titles and self._titles is not None:
             out.titles = self._titles.rank(self._query_tokens(query), mask, pool)
         return out
 
@@ -354,8 +353,9 @@ class Retriever:
         sparse = [self.rows[s.index].doc_id for s in ranked.sparse]
         dense = [self.rows[s.index].doc_id for s in ranked.dense]
         column = self._scenarios.get(scenario) if scenario and params.scenario_boost else None
-        docs = {*sparse, *dense, *ranked.titles} if column is not None else set()
-        boosted = {d for d in docs if column is not None and column[self._doc_chunks[d][0]]}
+        boosted = {
+            d for d in {*sparse, *dense, *ranked.titles} if column is not None and column[self._doc_chunks[d][0]]
+        }
         return fuse(sparse, dense, ranked.titles, params, boosted)
 
     def _candidates(self, doc_id: str, lang: str, strict: bool) -> list[int]:
