@@ -200,10 +200,12 @@ class DraftBook:
 
 class RunnerProbe:
     """Notes when the copilot enters copilot.llm.runner.run_llm_skill, i.e. when retrieval and the offline
-    composition are done and prompt building starts (the bench wraps the function; nothing is changed)."""
+    composition are done and prompt building starts (the bench wraps the function; nothing is changed); also
+    the calling thread's CPU time then (`entered_cpu`: what the composition cost, whatever the machine's load)."""
 
     def __init__(self) -> None:
         self.entered: float | None = None
+        self.entered_cpu: float | None = None
 
     @contextmanager
     def installed(self) -> Iterator[RunnerProbe]:
@@ -212,7 +214,7 @@ class RunnerProbe:
         original = runner.run_llm_skill
 
         def probed(*args: Any, **kwargs: Any) -> Any:
-            self.entered = time.monotonic()
+            self.entered, self.entered_cpu = time.monotonic(), time.thread_time()
             return original(*args, **kwargs)
 
         runner.run_llm_skill = probed  # core.py imports it from the module at call time

@@ -15,7 +15,9 @@ Before the first token (LLM mode): the copilot is pointed at the test model serv
 server has received the chat request (the server's arrival timestamp, same clock): retrieval, the
 offline composition the copilot computes first, prompt building and client overhead. The split between
 "retrieval + offline composition" and "prompt + client" is the moment the copilot enters
-copilot.llm.runner.run_llm_skill (the bench wraps that function to note the time; nothing else changes). The first round
+copilot.llm.runner.run_llm_skill (the bench wraps that function to note the time; nothing else changes). The
+calling thread's CPU time up to that moment is reported too: on a loaded machine the wall time of the same
+call varies 2x between runs, its CPU time far less. The first round
 (the server answers 401) also learns a valid answer for each call (bench/_llm.py); later rounds are
 answered at once with it, so the table also shows the whole LLM-mode call against an instant model and
 how many answers passed the copilot's checks (the rest fell back to the offline answer).
@@ -185,6 +187,7 @@ def overhead_latency(
     to_server: dict[str, list[float]] = defaultdict(list)
     before_runner: dict[str, list[float]] = defaultdict(list)
     in_runner: dict[str, list[float]] = defaultdict(list)
+    cpu_until_runner: dict[str, list[float]] = defaultdict(list)
     total: dict[str, list[float]] = defaultdict(list)
     modes: dict[str, list[str]] = defaultdict(list)
     problems: list[str] = []
@@ -195,11 +198,14 @@ def overhead_latency(
         for case, skill in warm_up_calls(calls):  # warms the HTTP client too
             book.calibrate(engine, server, case, skill)
         for case, skill in calls:  # round 1: new inputs; learns the answers
+            probe.entered = probe.entered_cpu = None
+            cpu_started = time.thread_time()
             learnt = book.calibrate(engine, server, case, skill)
             to_server[skill].append(learnt.to_server_s)
-            if probe.entered is not None:
+            if probe.entered is not None and probe.entered_cpu is not None:
                 before_runner[skill].append(probe.entered - learnt.started)
                 in_runner[skill].append(learnt.started + learnt.to_server_s - probe.entered)
+                cpu_until_runner[skill].append(probe.entered_cpu - cpu_started)
             if learnt.problem:
                 problems.append(f"{case.id}/{skill}: {learnt.problem}")
         for _ in range(rounds - 1):
@@ -219,6 +225,7 @@ def overhead_latency(
     for skill, entry in skills.items():
         if before_runner.get(skill):
             entry["until_runner"] = summary_ms(before_runner[skill])
+            entry["cpu_until_runner"] = summary_ms(cpu_until_runner[skill])
             entry["runner_to_server"] = summary_ms(in_runner[skill])
         if total.get(skill):
             entry["whole_call_instant_model"] = summary_ms(total[skill])
@@ -289,6 +296,8 @@ def overhead_table(result: dict[str, Any], offline: dict[str, Any] | None) -> st
                 v["new"]["p50_ms"],
                 v["new"]["p95_ms"],
                 _p(v.get("until_runner"), "p50_ms"),
+                _p(v.get("cpu_until_runner"), "p50_ms"),
+                _p(v.get("cpu_until_runner"), "p95_ms"),
                 _p(v.get("runner_to_server"), "p50_ms"),
                 _p(v.get("runner_to_server"), "p95_ms"),
                 compose,
@@ -303,6 +312,8 @@ def overhead_table(result: dict[str, Any], offline: dict[str, Any] | None) -> st
         "to server p50 ms",
         "to server p95 ms",
         "of which retrieval + offline composition p50 ms",
+        "its CPU p50 ms",
+        "its CPU p95 ms",
         "of which prompt + client p50 ms",
         "prompt + client p95 ms",
         "offline-mode call p50 ms",
