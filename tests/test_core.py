@@ -144,3 +144,9 @@ def test_a_figure_from_a_cited_passages_title_is_grounded(offline: Copilot, kb: 
 def test_warm_up_loads_without_answering(offline: Copilot) -> None:
     offline.warm_up()  # what `nego ui` runs in the background while the server starts
     assert offline.ask("沃尔玛芒果溯源从几天缩短到几秒？").citations
+
+
+def test_a_named_case_of_another_scenario_is_found_for_a_deal(offline: Copilot) -> None:
+    """The deal's scenario adds candidates; it must not bury what the question names (TradeLens is shipping)."""
+    result = offline.ask("What did TradeLens fail at?", deal_for("traceability", "en"))
+    assert "case-tradelens" in {c.doc_id for c in result.citations}

@@ -16,7 +16,9 @@ synthetic distractors at 10k passages at once, and reported on the other half: s
 later passages gained at 10k but cost the shipped corpus's Chinese slice (tests/test_retrieval_quality.py
 holds hybrid to the better single method on every slice): a search without a deal keeps the old
 weights; a search for a deal uses the set the tuning chose with the scenario boost (that test does not
-apply to it, and on the shipped corpus it scores above the old weights).
+apply to it, and on the shipped corpus it scores above the old weights). No skill passes a deal today:
+the gold set rewards the boost (its relevant documents share the query's scenario) where a rep's
+question naming a case of another scenario lost that case (bench/RESULTS.md, tests/test_core.py).
 """
 
 from __future__ import annotations

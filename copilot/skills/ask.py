@@ -159,7 +159,9 @@ def _passages_for(
 
 
 def _candidates(g: Grounding, question: str, deal: Deal | None) -> list[Hit]:
-    hits = g.search(question, k=SEARCH_K, prefer_scenario=deal.scenario if deal is not None else None)
+    # The deal's scenario is added by the filtered search below, not preferred in this one: a question about a
+    # named case of another scenario ("What did TradeLens fail at?" for a traceability deal) must still find it.
+    hits = g.search(question, k=SEARCH_K)
     if deal is not None:
         hits += g.search(question, k=SCENARIO_K, filters=SearchFilters(scenario=deal.scenario))
     best: dict[str, Hit] = {}
