@@ -82,12 +82,10 @@ class TimedKnowledgeBase(RecordingKnowledgeBase):
     def reset_counts(self) -> None:
         self.search_s, self.searches, self.passage_s, self.passages = 0.0, 0, 0.0, 0
 
-    def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None, prefer_scenario: str | None = None
-    ) -> list[Hit]:
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         started = time.perf_counter()
         try:
-            return super().search(query, k=k, filters=filters, prefer_scenario=prefer_scenario)
+            return super().search(query, k=k, filters=filters)
         finally:
             self.search_s += time.perf_counter() - started
             self.searches += 1

@@ -30,10 +30,8 @@ class Grounding:
             self.hits.setdefault(hit.chunk_id, hit)
         return hits
 
-    def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None, prefer_scenario: str | None = None
-    ) -> list[Hit]:
-        return self._record(self.kb.search(query, k=k, filters=filters, prefer_scenario=prefer_scenario))
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
+        return self._record(self.kb.search(query, k=k, filters=filters))
 
     def passage(self, doc_id: str, query: str) -> Hit | None:
         """The best passage of one document for `query` (in the request's language when possible)."""

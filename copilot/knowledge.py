@@ -217,13 +217,8 @@ class KnowledgeBase:
         return found
 
     # -- retrieval --------------------------------------------------------------------------------
-    def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None, prefer_scenario: str | None = None
-    ) -> list[Hit]:
-        """`prefer_scenario`: the deal's, whose documents rank higher (copilot/index/fusion.py)."""
-        hits = (
-            _clean_hit(h) for h in self.retriever.search(query, k=k, filters=filters, prefer_scenario=prefer_scenario)
-        )
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
+        hits = (_clean_hit(h) for h in self.retriever.search(query, k=k, filters=filters))
         return [h for h in hits if h is not None]
 
     def best_passage(self, doc_id: str, query: str, lang: str) -> Hit | None:

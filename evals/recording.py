@@ -44,11 +44,9 @@ class RecordingKnowledgeBase(KnowledgeBase):
             for hit in hits:
                 log.setdefault(hit.chunk_id, hit)
 
-    def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None, prefer_scenario: str | None = None
-    ) -> list[Hit]:
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         with self._lock:
-            hits = super().search(query, k=k, filters=filters, prefer_scenario=prefer_scenario)
+            hits = super().search(query, k=k, filters=filters)
         self._note(hits)
         return hits
 
