@@ -16,6 +16,18 @@ def stacked(vectors: dict[str, np.ndarray], chunk_ids: list[str]) -> np.ndarray 
     return np.vstack([vectors[cid] for cid in chunk_ids]).astype(np.float32, copy=False)
 
 
+def best_first(scores: np.ndarray, n: int, *, positive_only: bool = False) -> list[int]:
+    """Positions of the `n` highest `scores`, best first, equal scores in position order; with `positive_only`
+    only scores above 0 count (a BM25 score of 0 is no match). The top-n selection of every ranker."""
+    if positive_only:
+        n = min(n, int(np.count_nonzero(scores > 0)))
+    n = min(n, len(scores))
+    if n < 1:
+        return []
+    top = np.argpartition(-scores, n - 1)[:n]
+    return sorted(top.tolist(), key=lambda j: (-scores[j], j))
+
+
 def nearest(matrix: np.ndarray, mask: np.ndarray, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
     """(row, cosine similarity) of the `n` rows allowed by `mask` nearest to `vector` (rows and vector
     L2-normalised), best first; equal similarities in row order."""
@@ -24,6 +36,4 @@ def nearest(matrix: np.ndarray, mask: np.ndarray, vector: np.ndarray, n: int) ->
     if n < 1:
         return []
     similarities = (matrix if len(allowed) == len(matrix) else matrix[allowed]) @ vector
-    top = np.argpartition(-similarities, n - 1)[:n]
-    order = sorted(top.tolist(), key=lambda j: (-similarities[j], j))
-    return [(int(allowed[j]), float(similarities[j])) for j in order]
+    return [(int(allowed[j]), float(similarities[j])) for j in best_first(similarities, n)]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from copilot.index.dense import nearest, stacked
+from copilot.index.dense import best_first, nearest, stacked
 from copilot.index.fusion import PARAMS, FusionParams, Rankings, Scored, Slice, fuse, query_slice
 from copilot.index.indexer import embedding_text
 from copilot.index.models import Hit, SearchFilters
@@ -96,7 +96,7 @@ class Retriever:
         # One boolean column per scenario and region (a set per row cost ~40 MB at 100k passages)
         self._scenarios = membership(r.scenarios for r in rows)
         self._regions = membership(r.regions for r in rows)
-        self._titles = TitleIndex.of(rows, self._doc_chunks) if any(p.title for p in self.fusion.values()) else None
+        self._titles: TitleIndex | None = None  # built by the first search that weighs titles (_title_index)
 
     def _snapshot(self) -> Snapshot:
         cache = self._cache
@@ -236,13 +236,7 @@ class Retriever:
             return []
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
         scores = np.where(mask, scores, 0.0)
-        positive = int(np.count_nonzero(scores > 0))
-        if positive == 0:
-            return []
-        n = min(n, positive)
-        top = np.argpartition(-scores, n - 1)[:n]
-        order = sorted(top.tolist(), key=lambda i: (-scores[i], i))
-        return [Scored(i, float(scores[i])) for i in order]
+        return [Scored(i, float(scores[i])) for i in best_first(scores, n, positive_only=True)]
 
     def _vector(self, query: str) -> np.ndarray:
         vector: np.ndarray | None = getattr(self._local, "query_vector", None)
@@ -344,9 +338,17 @@ class Retriever:
             out.sparse = self._sparse(query, mask, pool)
         if mode in ("hybrid", "dense"):
             out.dense = self._dense(query, pool, mask, ranking_filters.where(doc_ids))
-        if mode == "hybrid" and titles and self._titles is not None:
-            out.titles = self._titles.rank(self._query_tokens(query), mask, pool)
+        if mode == "hybrid" and titles:
+            out.titles = self._title_index().rank(self._query_tokens(query), mask, pool)
         return out
+
+    def _title_index(self) -> TitleIndex:
+        """The titles' BM25, built on first use: only a search whose fusion weighs titles needs it (a search for
+        a deal, which no skill runs today: copilot/index/fusion.py), so opening the index never pays for it."""
+        with self._lock:
+            if self._titles is None:
+                self._titles = TitleIndex.of(self.rows, self._doc_chunks)
+            return self._titles
 
     def fused(self, ranked: Rankings, params: FusionParams, scenario: str | None = None) -> dict[str, float]:
         """Documents scored by fusing `ranked` (copilot/index/fusion.py); `scenario`'s documents boosted."""

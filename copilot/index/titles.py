@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from copilot.index.dense import best_first
 from copilot.text.segment import tokenize
 
 if TYPE_CHECKING:
@@ -50,9 +51,4 @@ class TitleIndex:
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
         if mask is not None:
             scores = np.where(mask[self.first], scores, 0.0)
-        positive = int(np.count_nonzero(scores > 0))
-        if positive == 0:
-            return []
-        n = min(n, positive)
-        top = np.argpartition(-scores, n - 1)[:n]
-        return [self.doc_ids[i] for i in sorted(top.tolist(), key=lambda i: (-scores[i], i))]
+        return [self.doc_ids[i] for i in best_first(scores, n, positive_only=True)]
