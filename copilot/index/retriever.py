@@ -96,7 +96,7 @@ class Retriever:
         # One boolean column per scenario and region (a set per row cost ~40 MB at 100k passages)
         self._scenarios = membership(r.scenarios for r in rows)
         self._regions = membership(r.regions for r in rows)
-        self._titles: TitleIndex | None = None  # built by the first search that weighs titles (_title_index)
+        self._titles: TitleIndex | None = None  # see _title_index
 
     def _snapshot(self) -> Snapshot:
         cache = self._cache
@@ -343,11 +343,9 @@ class Retriever:
         return out
 
     def _title_index(self) -> TitleIndex:
-        """The titles' BM25, built on first use: only a search whose fusion weighs titles needs it (a search for
-        a deal, which no skill runs today: copilot/index/fusion.py), so opening the index never pays for it."""
+        """The titles' BM25, built on first use (only a deal search weighs titles: copilot/index/fusion.py)."""
         with self._lock:
-            if self._titles is None:
-                self._titles = TitleIndex.of(self.rows, self._doc_chunks)
+            self._titles = self._titles or TitleIndex.of(self.rows, self._doc_chunks)
             return self._titles
 
     def fused(self, ranked: Rankings, params: FusionParams, scenario: str | None = None) -> dict[str, float]:
